@@ -1,0 +1,148 @@
+"""The HTTP edge every package shares: strict parsing, problem+json, one unit of work.
+
+- ``Blueprint`` rejects unknown query parameters as well as unknown body fields.
+- ``Api`` renders every HTTP error as problem+json.
+- ``unit_of_work`` commits a write view's transaction before the answer leaves,
+  and honours ``Idempotency-Key`` inside that same transaction.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+from typing import Any, Callable, TypeVar
+
+import flask_smorest
+import marshmallow as ma
+from flask import Flask, Response, json, request, send_from_directory
+from flask_smorest import Page
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from webargs.flaskparser import FlaskParser
+
+from doorstep.auth import current_actor
+from doorstep.db import session
+from doorstep.errors import Conflict, ValidationFailed, http_exception_response
+from doorstep.models import IdempotencyRecord
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Schema(ma.Schema):
+    """Base of every request and response schema: unknown fields are an error."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class StrictParser(FlaskParser):
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        location: ma.RAISE
+        for location in ("json", "form", "json_or_form", "querystring", "query", "files")
+    } | {"headers": ma.EXCLUDE, "cookies": ma.EXCLUDE}
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = StrictParser()
+    PAGINATION_ARGUMENTS_PARSER = StrictParser()
+
+
+class Api(flask_smorest.Api):
+    def handle_http_exception(self, error: Any) -> Response:  # noqa: D102 - smorest hook
+        return http_exception_response(error)
+
+
+class ListPage(Page):
+    """``?page=&page_size=`` over a SQLAlchemy select: counts and slices in the database."""
+
+    @property
+    def item_count(self) -> int:
+        from sqlalchemy import func
+
+        return session.scalar(select(func.count()).select_from(self.collection.order_by(None).subquery()))
+
+    @property
+    def items(self) -> list[Any]:
+        return list(session.scalars(self.collection.offset(self.first_item).limit(self.page_size)))
+
+
+PAGINATION = {"page": 1, "page_size": 50, "max_page_size": 200}
+
+
+def unit_of_work(view: F) -> F:
+    """Run a write view in one transaction, committed before the response is sent.
+
+    With an ``Idempotency-Key`` header the first answer is stored in the same
+    transaction; the same key and body replay it, another body is a 422.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        key = request.headers.get("Idempotency-Key")
+        if key:
+            replay = _replay(key)
+            if replay is not None:
+                return replay
+        try:
+            response = view(*args, **kwargs)
+            if key and isinstance(response, Response) and response.status_code < 300:
+                _remember(key, response)
+            session.commit()
+        except IntegrityError as exc:
+            session.rollback()
+            raise Conflict("This conflicts with a record that exists already (or the same request is in progress).") from exc
+        except BaseException:
+            session.rollback()
+            raise
+        return response
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _body_sha256() -> str:
+    return hashlib.sha256(request.get_data() or b"").hexdigest()
+
+
+def _replay(key: str) -> Response | None:
+    if len(key) > 255:
+        raise ValidationFailed("Idempotency-Key is too long.", {"Idempotency-Key": ["At most 255 characters."]})
+    record = session.scalar(select(IdempotencyRecord).where(
+        IdempotencyRecord.user_id == current_actor().user_id, IdempotencyRecord.key == key))
+    if record is None:
+        return None
+    if record.body_sha256 != _body_sha256() or record.path != request.path or record.method != request.method:
+        raise ValidationFailed("This Idempotency-Key was used with another request.",
+                               {"Idempotency-Key": ["Already used with a different body; use a new key."]})
+    response = Response(json.dumps(record.response_body), status=record.status, mimetype="application/json")
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _remember(key: str, response: Response) -> None:
+    session.add(IdempotencyRecord(user_id=current_actor().user_id, key=key, method=request.method,
+                                  path=request.path, body_sha256=_body_sha256(),
+                                  status=response.status_code, response_body=response.get_json(silent=True)))
+
+
+def init_app(app: Flask) -> Api:
+    import swagger_ui_bundle
+
+    app.config.update(
+        API_TITLE="Doorstep", API_VERSION="1", OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1", OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs", OPENAPI_SWAGGER_UI_URL="/api/v1/docs/assets/",
+        API_SPEC_OPTIONS={
+            "info": {"description": "Dispatch for hospitals' Internet + home care. "
+                                    "Errors are application/problem+json."},
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
+                                                              "bearerFormat": "JWT"}}},
+            "security": [{"bearerAuth": []}],
+        },
+    )
+    api = Api(app)
+    assets = swagger_ui_bundle.swagger_ui_path
+
+    @app.get("/api/v1/docs/assets/<path:filename>")
+    def _swagger_assets(filename: str) -> Response:
+        return send_from_directory(assets, filename)
+
+    return api

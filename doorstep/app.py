@@ -1,0 +1,59 @@
+"""``create_app``: settings, then each part's ``init_app``, in the order they depend on."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+
+from doorstep import api, auth, db, errors, health
+from doorstep.settings import Settings
+from doorstep.worker import celery_init_app
+
+
+def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
+    """Build the web app. ``config`` is a ``Settings`` or overrides of the env settings."""
+    if isinstance(config, Settings):
+        settings = config
+    else:
+        settings = Settings.from_env().with_overrides(**dict(config or {}))
+    app = Flask("doorstep", instance_path=str(Path(settings.instance_path)))
+    app.config.update(SETTINGS=settings, SECRET_KEY=settings.secret_key, TESTING=settings.testing,
+                      JSON_SORT_KEYS=False, **dict(settings.extra))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    import_models()
+    db.init_app(app)
+    errors.init_app(app)
+    auth.init_app(app)
+    celery_init_app(app)
+    health.init_app(app)
+    rest = api.init_app(app)
+    register_blueprints(rest)
+    register_pages(app)
+    return app
+
+
+def import_models() -> None:
+    """Every table's module, so metadata, relationships and Alembic see them all."""
+    import dispatch.models  # noqa: F401
+    import doorstep.models  # noqa: F401
+    import orders.models  # noqa: F401
+
+
+def register_blueprints(rest: api.Api) -> None:
+    from dispatch.api import blp as dispatch_blp
+    from doorstep.accounts import blp as accounts_blp
+    from mobile_api.api import blp as mobile_blp
+    from orders.api import blueprints as order_blueprints
+    from routing.api import blp as routing_blp
+
+    for blp in (accounts_blp, *order_blueprints, dispatch_blp, mobile_blp, routing_blp):
+        rest.register_blueprint(blp)
+
+
+def register_pages(app: Flask) -> None:
+    from admin.views import init_app as admin_init_app
+
+    admin_init_app(app)

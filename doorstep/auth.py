@@ -1,0 +1,143 @@
+"""Who is calling: argon2 password hashes, JWT access and refresh tokens, the actor.
+
+Every request under ``/api/v1`` is authenticated before any view runs, except
+the few public paths the API contract names; views then ask for roles with
+``require_role``. Ownership is checked by each package's ``access_*`` helpers.
+"""
+from __future__ import annotations
+
+import functools
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, TypeVar
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import Flask, current_app, g, request
+
+from doorstep.errors import Forbidden, Unauthorized
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("doorstep-timing-equaliser")
+
+PUBLIC_PREFIXES = ("/api/v1/auth/", "/api/v1/track/", "/api/v1/docs")
+PUBLIC_PATHS = {"/api/v1/openapi.json", "/healthz"}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Constant work whether or not the account exists, so timing reveals nothing."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The authenticated caller, as the services see it."""
+
+    user_id: int
+    role: str
+    worker_id: int | None = None
+    pharmacy_id: int | None = None
+    patient_id: int | None = None
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+
+def issue_tokens(user: Any) -> dict[str, Any]:
+    settings = current_app.config["SETTINGS"]
+    access_s = settings.access_token_minutes * 60
+    return {
+        "access_token": _encode(user, "access", timedelta(seconds=access_s)),
+        "token_type": "Bearer",
+        "expires_in": access_s,
+        "refresh_token": _encode(user, "refresh", timedelta(days=settings.refresh_token_days)),
+    }
+
+
+def _encode(user: Any, token_type: str, lifetime: timedelta) -> str:
+    now = datetime.now(timezone.utc)
+    claims = {
+        "sub": str(user.id), "role": user.role, "typ": token_type, "jti": uuid.uuid4().hex,
+        "iat": now, "exp": now + lifetime,
+        "wid": user.worker_id, "pid": user.pharmacy_id, "pat": user.patient_id,
+    }
+    return jwt.encode(claims, current_app.config["SETTINGS"].secret_key, algorithm="HS256")
+
+
+def decode_token(token: str, expected_type: str) -> dict[str, Any]:
+    try:
+        claims = jwt.decode(token, current_app.config["SETTINGS"].secret_key, algorithms=["HS256"],
+                            options={"require": ["exp", "sub", "typ"]})
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("The token has expired; sign in again or refresh it.") from exc
+    except jwt.PyJWTError as exc:
+        raise Unauthorized("The token is not valid.") from exc
+    if claims.get("typ") != expected_type:
+        raise Unauthorized(f"A {expected_type} token is needed here.")
+    return claims
+
+
+def actor_from_claims(claims: dict[str, Any]) -> Actor:
+    return Actor(user_id=int(claims["sub"]), role=claims["role"], worker_id=claims.get("wid"),
+                 pharmacy_id=claims.get("pid"), patient_id=claims.get("pat"))
+
+
+def current_actor() -> Actor:
+    actor = g.get("actor")
+    if actor is None:
+        raise Unauthorized("Sign in first: send Authorization: Bearer <token>.")
+    return actor
+
+
+def require_role(*roles: str) -> Callable[[F], F]:
+    """Refuse callers outside ``roles`` with 403 before the view body runs."""
+
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_actor().has_role(*roles):
+                raise Forbidden("Your role may not do this.")
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def is_public(path: str) -> bool:
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES) or not path.startswith("/api/")
+
+
+def _authenticate_request() -> None:
+    g.actor = None
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        claims = decode_token(header[len("Bearer "):].strip(), "access")
+        g.actor = actor_from_claims(claims)
+        _reject_inactive(g.actor)
+    elif not is_public(request.path):
+        raise Unauthorized("Sign in first: send Authorization: Bearer <token>.")
+
+
+def _reject_inactive(actor: Actor) -> None:
+    from doorstep.db import session
+    from doorstep.models import User
+
+    user = session.get(User, actor.user_id)
+    if user is None or not user.active:
+        raise Unauthorized("This account is not active.")
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_authenticate_request)

@@ -1,0 +1,98 @@
+"""Settings, read once from the environment when the app is created.
+
+Each setting has an embedded default so a newcomer runs everything with no
+server: SQLite in the instance folder, and a Celery broker and result store on
+SQLite files (kombu's SQLAlchemy transport). With ``DATABASE_URL`` and
+``REDIS_URL`` set, PostgreSQL and Redis take their place.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Mapping
+
+
+def parse_bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def parse_int(value: str | None, default: int) -> int:
+    if value is None or value == "":
+        return default
+    return int(value)
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever scheme the platform hands us."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_path: Path
+    database_url: str
+    redis_url: str | None
+    broker_url: str
+    result_backend: str
+    secret_key: str
+    timezone: str = "Asia/Shanghai"
+    access_token_minutes: int = 15
+    refresh_token_days: int = 14
+    solver_time_limit_s: int = 10
+    task_soft_time_limit_s: int = 120
+    task_time_limit_s: int = 180
+    testing: bool = False
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def uses_embedded_broker(self) -> bool:
+        return self.broker_url.startswith("sqla+")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, instance_path: Path | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        instance = Path(env.get("DOORSTEP_INSTANCE_PATH") or instance_path or Path.cwd() / "instance")
+        instance = instance.resolve()
+        database_url = normalise_database_url(
+            env.get("DATABASE_URL") or f"sqlite:///{instance / 'doorstep.db'}"
+        )
+        redis_url = env.get("REDIS_URL") or None
+        broker_url = env.get("CELERY_BROKER_URL") or redis_url or f"sqla+sqlite:///{instance / 'broker.db'}"
+        result_backend = (
+            env.get("CELERY_RESULT_BACKEND") or redis_url or f"db+sqlite:///{instance / 'results.db'}"
+        )
+        return cls(
+            instance_path=instance,
+            database_url=database_url,
+            redis_url=redis_url,
+            broker_url=broker_url,
+            result_backend=result_backend,
+            secret_key=env.get("SECRET_KEY") or _instance_secret(instance),
+            timezone=env.get("DOORSTEP_TIMEZONE") or "Asia/Shanghai",
+            access_token_minutes=parse_int(env.get("DOORSTEP_ACCESS_TOKEN_MINUTES"), 15),
+            refresh_token_days=parse_int(env.get("DOORSTEP_REFRESH_TOKEN_DAYS"), 14),
+            solver_time_limit_s=parse_int(env.get("DOORSTEP_SOLVER_TIME_LIMIT"), 10),
+            testing=parse_bool(env.get("DOORSTEP_TESTING")),
+        )
+
+    def with_overrides(self, **overrides: object) -> "Settings":
+        known = {k: v for k, v in overrides.items() if k in self.__dataclass_fields__}
+        extra = {k: v for k, v in overrides.items() if k not in self.__dataclass_fields__}
+        return replace(self, **known, extra={**self.extra, **extra})
+
+
+def _instance_secret(instance: Path) -> str:
+    """A per-installation secret kept in the instance folder, so tokens survive restarts."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,49 @@
+"""The Celery app, built from the same Settings as Flask; tasks run in the app context.
+
+Tasks are idempotent and acknowledged late: a worker that dies mid-task leaves
+the message to be redelivered. Long optimisation runs go to their own
+``optimise`` queue, one at a time per process (prefetch 1).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask
+
+TASK_ROUTES = {"dispatch.tasks.*": {"queue": "optimise"}}
+
+# Periodic jobs, one declarative table with stable names (empty in the skeleton).
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+
+
+def celery_init_app(app: Flask) -> Celery:
+    settings = app.config["SETTINGS"]
+
+    class FlaskTask(Task):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.name, task_cls=FlaskTask)
+    celery.conf.update(
+        broker_url=settings.broker_url,
+        result_backend=settings.result_backend,
+        task_serializer="json", result_serializer="json", accept_content=["json"],
+        task_acks_late=True, task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_soft_time_limit=settings.task_soft_time_limit_s,
+        task_time_limit=settings.task_time_limit_s,
+        task_default_queue="default",
+        task_routes=TASK_ROUTES,
+        beat_schedule=BEAT_SCHEDULE,
+        timezone=settings.timezone,
+        broker_connection_retry_on_startup=True,
+        # Redis redelivers unacknowledged tasks after this; it must exceed the hard time limit.
+        broker_transport_options={"visibility_timeout": 3600, "polling_interval": 0.2},
+        result_expires=24 * 3600,
+        worker_hijack_root_logger=False,
+    )
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery

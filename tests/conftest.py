@@ -1,0 +1,73 @@
+"""Fixtures for the whole suite.
+
+The suite runs on the embedded defaults (SQLite in a temporary instance folder,
+a broker on SQLite) unless ``DATABASE_URL`` and ``REDIS_URL`` are set, in which
+case it runs against that PostgreSQL and Redis. Tables are created once per
+session and emptied after each test.
+"""
+from __future__ import annotations
+
+import os
+from typing import Iterator
+
+import pytest
+from sqlalchemy import text
+
+from doorstep.app import create_app, import_models
+from doorstep.db import Base, session
+from doorstep.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings from the environment, with a private instance folder for this run."""
+    instance = tmp_path_factory.mktemp("instance")
+    env = dict(os.environ)
+    env["DOORSTEP_INSTANCE_PATH"] = str(instance)
+    env.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-for-hs256")
+    return Settings.from_env(env).with_overrides(testing=True, solver_time_limit_s=2)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings):  # type: ignore[no-untyped-def]
+    """One app for the session; the schema is created from the models (migrations are tested apart)."""
+    import_models()
+    app = create_app(settings)
+    engine = app.extensions["doorstep.engine"]
+    Base.metadata.drop_all(engine)
+    Base.metadata.create_all(engine)
+    yield app
+    session.remove()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Empty every table after each test that used the app, so tests never see each other's rows."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    session.remove()
+    engine = app.extensions["doorstep.engine"]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    """A test client; authenticate with ``personas.headers(name)``."""
+    with app.app_context():
+        yield app.test_client()
+
+
+@pytest.fixture
+def personas(app, client):  # type: ignore[no-untyped-def]
+    """Named people of a small hospital (see ``tests/factories.py``), created fresh per test."""
+    from tests.factories import Personas
+
+    return Personas.create(client)
