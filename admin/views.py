@@ -1,0 +1,261 @@
+"""The dispatcher's desk: server-rendered pages under ``/admin`` (sign in, board).
+
+These are browser pages, not the API: a signed session cookie (HttpOnly,
+SameSite=Lax) names the user, every form carries a per-session CSRF token,
+and errors render as small HTML pages. That error handling is registered on
+this blueprint only, so ``/api/v1`` keeps answering problem+json.
+Views parse, call one function of ``admin.service`` and render.
+"""
+from __future__ import annotations
+
+import functools
+import hmac
+import logging
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    get_flashed_messages,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask import session as cookie
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from admin import service
+from admin.i18n import HTML_LANG, MESSAGES, choose_locale, current_locale, label, t
+from doorstep.api import unit_of_work
+from doorstep.db import session
+from doorstep.errors import DomainError, Forbidden, Unauthorized, ValidationFailed
+
+log = logging.getLogger("doorstep.admin")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates",
+               static_folder="static", static_url_path="/static")
+
+# Pages show order data: keep them out of caches and frames, and load nothing from elsewhere.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def desk_page(view: F) -> F:
+    """Signed-out visitors go to the sign-in page; signed-in users of other roles get 403."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if g.desk_user is None:
+            flash(t("login.required"), "info")
+            return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+        if not g.desk_user.may_use_desk:
+            raise Forbidden(t("error.detail.403"))
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@bp.get("/")
+def index() -> Response:
+    return redirect(url_for("admin.board"))
+
+
+@bp.get("/login")
+def login() -> Any:
+    if g.desk_user is not None and g.desk_user.may_use_desk:
+        return redirect(url_for("admin.board"))
+    return render_template("admin_login.html", error=None, username="", next=_safe_next())
+
+
+@bp.post("/login")
+def login_submit() -> Any:
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    if not username or not password:
+        return _login_error("login.missing", username, 422)
+    try:
+        user = service.sign_in(username, password)
+    except Unauthorized:
+        log.info("event=admin_sign_in outcome=wrong_credentials")
+        return _login_error("login.wrong", username, 401)
+    except Forbidden:
+        log.info("event=admin_sign_in outcome=wrong_role")
+        return _login_error("login.role", username, 403)
+    chosen_lang = cookie.get("lang")
+    cookie.clear()  # a fresh session (and CSRF token) on sign-in: nothing carries over from before
+    cookie["user_id"] = user.id
+    if chosen_lang:
+        cookie["lang"] = chosen_lang
+    log.info("event=admin_sign_in outcome=ok user_id=%s role=%s", user.id, user.role)
+    return redirect(_safe_next() or url_for("admin.board"))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    lang = cookie.get("lang")
+    cookie.clear()
+    if lang:
+        cookie["lang"] = lang
+    flash(t("logout.done"), "info")
+    return redirect(url_for("admin.login"))
+
+
+@bp.get("/board")
+@unit_of_work  # commits the audit row of what the dispatcher saw
+@desk_page
+def board() -> str:
+    day = service.parse_day(request.args.get("date"), _settings().timezone)
+    return render_template("admin_board.html", board=service.board(g.desk_user.actor, day))
+
+
+@bp.post("/board/plan")
+@unit_of_work  # request_plan enqueues the solver only once this commits
+@desk_page
+def plan_day() -> Response:
+    day = service.parse_day(request.form.get("date"), _settings().timezone)
+    plan = service.plan_day(g.desk_user.actor, day)
+    flash(t("board.planned", id=plan.id, date=day, status=label("plan_status", plan.status)), "info")
+    return redirect(url_for("admin.board", date=day))
+
+
+@bp.route("/<path:_unknown>", methods=["GET", "POST"])
+def unknown(_unknown: str) -> Any:
+    """Unknown pages under /admin get the HTML 404, not the API's problem+json."""
+    abort(404)
+
+
+# --- request hooks ---------------------------------------------------------------------------
+
+@bp.before_request
+def _prepare() -> None:
+    if request.endpoint == "admin.static":
+        return
+    if "lang" in request.args:
+        choose_locale(request.args.get("lang"))
+    g.desk_user = service.desk_user(cookie.get("user_id"))
+    g.user_locale = g.desk_user.locale if g.desk_user else None
+    if g.desk_user is not None:
+        g.actor = g.desk_user.actor
+    if request.method == "POST":
+        _check_csrf()
+
+
+@bp.after_request
+def _security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+@bp.errorhandler(Exception)
+def _error_page(exc: Exception) -> tuple[str, int]:
+    """Any error on a desk page as a small HTML page in the reader's language."""
+    session.rollback()
+    if isinstance(exc, HTTPException):
+        status = exc.code or 500
+        custom = exc.description != type(exc).description
+        detail = exc.description if custom else _error_detail(status)
+    elif isinstance(exc, DomainError):
+        # The services speak English; the one input these pages validate gets its own words.
+        status = exc.status
+        detail = t("error.bad_date") if isinstance(exc, ValidationFailed) and "date" in exc.errors \
+            else exc.detail
+    elif isinstance(exc, StaleDataError):
+        status, detail = 409, t("error.detail.409")
+    else:
+        log.exception("event=admin_error error=%s path=%s", type(exc).__name__, request.path)
+        status, detail = 500, t("error.detail.500")
+    if "desk_user" not in g:
+        g.desk_user = None
+    title = _first_known(f"error.title.{status}", "error.title.400" if status < 500 else "error.title.500")
+    return render_template("admin_error.html", status=status, title=title, detail=detail), status
+
+
+@bp.context_processor
+def _template_helpers() -> dict[str, Any]:
+    locale = current_locale()
+    return {"t": t, "label": label, "locale": locale, "html_lang": HTML_LANG[locale],
+            "lang_url": _lang_url, "csrf_token": csrf_token, "local_time": _local_time,
+            "desk_user": g.get("desk_user"), "flashes": get_flashed_messages(with_categories=True)}
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def csrf_token() -> str:
+    """This session's CSRF token, made on first use; every form posts it back."""
+    token = cookie.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        cookie["csrf"] = token
+    return token
+
+
+def _check_csrf() -> None:
+    expected = cookie.get("csrf")
+    sent = request.form.get("csrf_token", "")
+    if not expected or not hmac.compare_digest(str(expected), sent):
+        log.info("event=admin_csrf_rejected path=%s", request.path)
+        abort(400, description=t("error.csrf"))
+
+
+def _login_error(key: str, username: str, status: int) -> tuple[str, int]:
+    return render_template("admin_login.html", error=t(key), username=username, next=_safe_next()), status
+
+
+def _safe_next() -> str | None:
+    """Where to go after signing in: only a path of these pages, never another site."""
+    target = request.values.get("next", "")
+    if target.startswith("/admin/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def _error_detail(status: int) -> str:
+    return _first_known(f"error.detail.{status}", "error.detail.other")
+
+
+def _first_known(key: str, fallback: str) -> str:
+    return t(key) if key in MESSAGES else t(fallback)
+
+
+def _lang_url(code: str) -> str:
+    """This page in another language (GET pages keep their query; others go to the path)."""
+    args = request.args.to_dict() if request.method == "GET" else {}
+    args["lang"] = code
+    return f"{request.path}?{urlencode(args)}"
+
+
+def _local_time(value: datetime | None, fmt: str = "%H:%M") -> str:
+    if value is None:
+        return "—"
+    return value.astimezone(ZoneInfo(_settings().timezone)).strftime(fmt)
+
+
+def _settings() -> Any:
+    return current_app.config["SETTINGS"]
+
+
+def init_app(app: Flask) -> None:
+    """Mount the desk under /admin; the session cookie is HttpOnly and SameSite=Lax."""
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    if not app.config.get("SESSION_COOKIE_SAMESITE"):
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.register_blueprint(bp)
