@@ -42,8 +42,20 @@ class StrictParser(FlaskParser):
 
 
 class Blueprint(flask_smorest.Blueprint):
+    """Strict bodies and queries. The paginator reads only ``page``/``page_size``;
+    each list view's query schema (a ``PaginatedQueryArgs``) refuses the rest."""
+
     ARGUMENTS_PARSER = StrictParser()
-    PAGINATION_ARGUMENTS_PARSER = StrictParser()
+    PAGINATION_ARGUMENTS_PARSER = FlaskParser()
+
+
+class PaginatedQueryArgs(Schema):
+    """A strict query schema that leaves ``page``/``page_size`` to ``@blp.paginate``
+    (webargs hands the whole query string to both parsers)."""
+
+    @ma.pre_load
+    def _leave_pagination(self, data: Any, **_kwargs: Any) -> dict[str, Any]:
+        return {key: data[key] for key in data if key not in ("page", "page_size")}
 
 
 class Api(flask_smorest.Api):
@@ -62,7 +74,8 @@ class ListPage(Page):
 
     @property
     def items(self) -> list[Any]:
-        return list(session.scalars(self.collection.offset(self.first_item).limit(self.page_size)))
+        params = self.page_params
+        return list(session.scalars(self.collection.offset(params.first_item).limit(params.page_size)))
 
 
 PAGINATION = {"page": 1, "page_size": 50, "max_page_size": 200}

@@ -58,6 +58,18 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
                 conn.execute(table.delete())
 
 
+@pytest.fixture(autouse=True)
+def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash test passwords at argon2's lowest cost: personas are created per test.
+
+    Verification reads the cost from the hash, so signing in is still a real argon2 check.
+    """
+    import doorstep.auth
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr(doorstep.auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture
 def client(app):  # type: ignore[no-untyped-def]
     """A test client; authenticate with ``personas.headers(name)``."""

@@ -63,7 +63,7 @@ def test_an_access_token_cannot_be_used_to_refresh(client, personas) -> None:
 def test_a_forged_token_is_refused(client, personas) -> None:
     claims = jwt.decode(personas.token("patient_wang"), options={"verify_signature": False})
     claims["role"] = "admin"
-    forged = jwt.encode(claims, "not-the-secret", algorithm="HS256")
+    forged = jwt.encode(claims, "not-the-secret-but-just-as-long-as-one-xx", algorithm="HS256")
     response = client.get("/api/v1/workers", headers={"Authorization": f"Bearer {forged}"})
     assert response.status_code == 401
 

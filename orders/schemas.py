@@ -1,0 +1,261 @@
+"""The HTTP edge of the orders package: request bodies and queries in, resources out.
+
+Naming follows flask-smorest: ``XSchema`` is what we send, ``XCreateArgs`` /
+``XArgs`` a body we accept, ``XQueryArgs`` a query string. Bodies reject
+unknown fields (``doorstep.api.Schema``). Rules that need the database or the
+hospital's settings (a window on one local day, an address of yours) live in
+``orders.service`` and come back as 422s naming the same field paths.
+"""
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from marshmallow import fields, validate
+
+from doorstep.api import PaginatedQueryArgs, Schema
+from orders.catalogue import CATEGORIES
+from orders.states import CARE_ORDER, DELIVERY_ORDER
+from routing.crs import CRS_NAMES
+
+LAT = validate.Range(min=-90, max=90)
+LON = validate.Range(min=-180, max=180)
+ALL_STATUSES = sorted(CARE_ORDER.states | DELIVERY_ORDER.states)
+
+
+class LocalDateTime(fields.AwareDateTime):
+    """Sent in the hospital's time zone (``Settings.timezone``), whatever the database hands back.
+
+    The database returns UTC; a client echoing its own input would otherwise
+    get +08:00 on create and +00:00 on every later read.
+    """
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(ZoneInfo(current_app.config["SETTINGS"].timezone))
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+def _crs() -> fields.String:
+    return fields.String(load_default="wgs84", validate=validate.OneOf(CRS_NAMES),
+                         metadata={"description": "Coordinate system of lat/lon: wgs84 (GPS), gcj02 "
+                                                  "(AMap, Tencent, WeChat) or bd09 (Baidu)."})
+
+
+# Catalogue --------------------------------------------------------------------------------
+
+class CatalogueItemSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    name_zh = fields.String()
+    category = fields.String(metadata={"enum": list(CATEGORIES)})
+    skills = fields.List(fields.String())
+    duration_minutes = fields.Integer()
+    price_fen = fields.Integer(metadata={"description": "Price in fen (1/100 yuan)."})
+
+
+# Patients and addresses -------------------------------------------------------------------
+
+class AddressSchema(Schema):
+    id = fields.Integer()
+    label = fields.String()
+    line = fields.String()
+    lat = fields.Float(metadata={"description": "WGS-84 degrees."})
+    lon = fields.Float(metadata={"description": "WGS-84 degrees."})
+    district = fields.String()
+
+
+class AddressCreateArgs(Schema):
+    label = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    line = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    lat = fields.Float(required=True, validate=LAT)
+    lon = fields.Float(required=True, validate=LON)
+    crs = _crs()
+
+
+class PatientSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    phone = fields.String(allow_none=True)
+    addresses = fields.List(fields.Nested(AddressSchema))
+
+
+# Windows ----------------------------------------------------------------------------------
+
+class WindowArgs(Schema):
+    start = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset."})
+    end = fields.AwareDateTime(required=True, metadata={"description": "After start, same local day, "
+                                                                        "at most 12 hours later."})
+
+
+class OrderWindowSchema(Schema):
+    start = LocalDateTime()
+    end = LocalDateTime()
+
+
+class _WindowField(fields.Nested):
+    """An order's ``window_start``/``window_end`` columns, sent as one ``{start, end}`` object or null."""
+
+    def get_value(self, obj: Any, attr: str, accessor: Any = None, default: Any = None) -> Any:
+        start, end = getattr(obj, "window_start", None), getattr(obj, "window_end", None)
+        return {"start": start, "end": end} if start is not None and end is not None else None
+
+
+# Orders -----------------------------------------------------------------------------------
+
+class HistoryEntrySchema(Schema):
+    at = LocalDateTime()
+    from_ = fields.String(data_key="from", attribute="from_status", allow_none=True)
+    to = fields.String(attribute="to_status")
+    by = fields.Integer(attribute="actor_user_id", allow_none=True,
+                        metadata={"description": "The user who made the change; null for the system."})
+    reason = fields.String(allow_none=True)
+
+
+class DeliveryItemSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    quantity = fields.Integer(required=True, validate=validate.Range(min=1, max=999))
+
+
+class _OrderFields(Schema):
+    id = fields.Integer()
+    kind = fields.String(metadata={"enum": ["care", "delivery"]})
+    status = fields.String(metadata={"enum": ALL_STATUSES})
+    patient_id = fields.Integer()
+    address_id = fields.Integer()
+    district = fields.String()
+    service_date = fields.String(metadata={"description": "Local date of service, YYYY-MM-DD."})
+    window = _WindowField(OrderWindowSchema, allow_none=True)
+    created_at = LocalDateTime()
+
+
+class _CareFields(Schema):
+    service_code = fields.String()
+    skills = fields.List(fields.String())
+    duration_minutes = fields.Integer()
+    price_fen = fields.Integer()
+    notes = fields.String(allow_none=True)
+    triaged_by = fields.Integer(allow_none=True)
+    triaged_at = LocalDateTime(allow_none=True)
+
+
+class _DeliveryFields(Schema):
+    pharmacy_id = fields.Integer()
+    tracking_code = fields.String()
+    prescription_ref = fields.String()
+    cold_chain = fields.Boolean()
+    reviewed_by = fields.Integer(allow_none=True)
+    reviewed_at = LocalDateTime(allow_none=True)
+
+
+class _History(Schema):
+    history = fields.List(fields.Nested(HistoryEntrySchema))
+
+
+class CareOrderSchema(_OrderFields, _CareFields, _History):
+    """A care order (home nursing visit) with its status history."""
+
+
+class DeliveryOrderSchema(_OrderFields, _DeliveryFields, _History):
+    """A delivery order (parcel) with its items and status history."""
+
+    items = fields.List(fields.Nested(DeliveryItemSchema))
+
+
+class OrderSchema(CareOrderSchema, DeliveryOrderSchema):
+    """An order of either kind: ``kind`` says which kind's fields are present."""
+
+
+class OrderSummarySchema(_OrderFields, _CareFields, _DeliveryFields):
+    """An order in a list: no history or items (fetch the order for those)."""
+
+
+class OrderQueryArgs(PaginatedQueryArgs):
+    kind = fields.String(validate=validate.OneOf(["care", "delivery"]))
+    status = fields.String(validate=validate.OneOf(ALL_STATUSES))
+    date = fields.Date(metadata={"description": "Service date, YYYY-MM-DD (local)."})
+    district = fields.String(validate=validate.Length(min=1, max=40))
+
+
+class CareOrderCreateArgs(Schema):
+    service_code = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    address_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    window = fields.Nested(WindowArgs, required=True)
+    notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+
+
+class TriageArgs(Schema):
+    accepted = fields.Boolean(required=True)
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500),
+                           metadata={"description": "Required when accepted is false."})
+
+
+class DeliveryOrderCreateArgs(Schema):
+    prescription_ref = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    patient_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    address_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    items = fields.List(fields.Nested(DeliveryItemSchema), required=True, validate=validate.Length(min=1, max=50))
+    cold_chain = fields.Boolean(required=True)
+    window = fields.Nested(WindowArgs, load_default=None, allow_none=True)
+
+
+class ReviewArgs(Schema):
+    approved = fields.Boolean(required=True)
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500),
+                           metadata={"description": "Required when approved is false."})
+
+
+class CancelArgs(Schema):
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+# Tracking ---------------------------------------------------------------------------------
+
+class PositionSchema(Schema):
+    lat = fields.Float()
+    lon = fields.Float()
+    at = LocalDateTime()
+
+
+class TrackingSchema(Schema):
+    order_id = fields.Integer()
+    status = fields.String()
+    eta = LocalDateTime(allow_none=True)
+    worker_first_name = fields.String(allow_none=True)
+    position = fields.Nested(PositionSchema, allow_none=True,
+                             metadata={"description": "Only while the worker is on the way to you."})
+
+
+class PublicTrackingSchema(Schema):
+    tracking_code = fields.String()
+    status = fields.String()
+    eta = LocalDateTime(allow_none=True)
+
+
+# Pharmacies -------------------------------------------------------------------------------
+
+class PharmacySchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    lat = fields.Float()
+    lon = fields.Float()
+    district = fields.String()
+
+
+class PharmacyQueryArgs(PaginatedQueryArgs):
+    """No filters yet: only ``page`` and ``page_size``."""
+
+
+class PharmacyCreateArgs(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    lat = fields.Float(required=True, validate=LAT)
+    lon = fields.Float(required=True, validate=LON)
+    crs = _crs()
+
+
+class PharmacyUpdateArgs(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    lat = fields.Float(validate=LAT)
+    lon = fields.Float(validate=LON)
+    crs = _crs()

@@ -1,0 +1,331 @@
+"""Use cases of the orders package: one function each, called by views, tasks, the CLI and tests.
+
+Each function takes the acting ``Actor`` and typed arguments (never a request
+dict), checks the rules, writes the change with its history and audit rows, and
+flushes. None commits: the caller owns the transaction. Field errors name the
+field as the client wrote it (``window.end``, ``address_id``) so the API can
+answer 422 precisely.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import Select, select
+
+from doorstep.audit import record_access
+from doorstep.auth import Actor
+from doorstep.db import session, utcnow
+from doorstep.errors import Conflict, Forbidden, ValidationFailed
+from orders.access import (
+    access_care_order,
+    access_delivery_order,
+    access_me,
+    access_order,
+    access_pharmacy,
+    find_patient_address,
+    is_triage_nurse,
+    visible_orders,
+)
+from orders.catalogue import active_item
+from orders.lifecycle import change_status, record_creation
+from orders.models import Address, CareOrder, DeliveryItem, DeliveryOrder, Order, Patient, Pharmacy
+from orders.states import CARE_ORDER, DELIVERY_ORDER
+
+log = logging.getLogger("doorstep.orders")
+
+MAX_WINDOW = timedelta(hours=12)
+MAX_DELIVERY_ITEMS = 50
+# No I, O, 0 or 1: read aloud over the phone, a tracking code must not be mistyped.
+TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+TRACKING_LENGTH = 12  # 32**12 = 2**60 codes: not guessable by enumeration
+TRACKING_PREFIX = "DS"
+# Until the worker is on the way, a patient may change their mind.
+PATIENT_CANCELLABLE = {"care": frozenset({"requested", "accepted", "scheduled"}),
+                       "delivery": frozenset({"awaiting_review", "ready", "scheduled"})}
+
+
+def _require(actor: Actor, *roles: str) -> None:
+    """Defence in depth: views check roles too, but the CLI and tasks call services directly."""
+    if not actor.has_role(*roles):
+        raise Forbidden("Your role may not do this.")
+
+
+def local_tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["SETTINGS"].timezone)
+
+
+def locate_point(lat: float, lon: float, crs: str = "wgs84") -> tuple[float, float, str]:
+    """WGS-84 ``(lat, lon, district)`` of a point given in ``crs``; 422 naming lat/lon outside every district."""
+    from routing.crs import to_wgs84
+    from routing.districts import DistrictIndex
+
+    try:
+        lat, lon = to_wgs84(lat, lon, crs)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), {"crs": [str(exc)]}) from exc
+    district = DistrictIndex.default().locate(lat, lon)
+    if district is None:
+        message = "Outside every district we serve."
+        raise ValidationFailed("This point lies outside every served district.", {"lat": [message], "lon": [message]})
+    return lat, lon, district
+
+
+def window_service_date(start: datetime | None, end: datetime | None, field: str = "window") -> str | None:
+    """The local date (YYYY-MM-DD) of a valid window, or ``ValidationFailed`` naming the bad end."""
+    if start is None and end is None:
+        return None
+    errors: dict[str, list[str]] = {}
+    for name, value in (("start", start), ("end", end)):
+        if value is None:
+            errors[f"{field}.{name}"] = ["Missing data for required field."]
+        elif value.tzinfo is None:
+            errors[f"{field}.{name}"] = ["Must include a UTC offset."]
+    if not errors:
+        assert start is not None and end is not None
+        tz = local_tz()
+        if end <= start:
+            errors[f"{field}.end"] = ["Must be after the start."]
+        elif end - start > MAX_WINDOW:
+            errors[f"{field}.end"] = ["A window lasts at most 12 hours."]
+        elif start.astimezone(tz).date() != end.astimezone(tz).date():
+            errors[f"{field}.end"] = ["Must be on the same local day as the start."]
+    if errors:
+        raise ValidationFailed("The time window is not valid.", errors)
+    assert start is not None
+    return start.astimezone(local_tz()).date().isoformat()
+
+
+# Patients and addresses ------------------------------------------------------------------
+
+def get_me(actor: Actor) -> Patient:
+    """The calling patient's profile with addresses; the read is audited."""
+    _require(actor, "patient")
+    patient = access_me(actor)
+    record_access(actor, "read", "patient", patient.id)
+    return patient
+
+
+def add_address(actor: Actor, *, label: str, line: str, lat: float, lon: float, crs: str = "wgs84") -> Address:
+    """Add an address to the calling patient; its district is resolved from the point."""
+    _require(actor, "patient")
+    patient = access_me(actor)
+    lat, lon, district = locate_point(lat, lon, crs)
+    address = Address(patient_id=patient.id, label=label, line=line, lat=lat, lon=lon, district=district)
+    session.add(address)
+    session.flush()
+    record_access(actor, "create", "address", address.id, patient_id=patient.id)
+    log.info("event=address_added patient_id=%s address_id=%s district=%s", patient.id, address.id, district)
+    return address
+
+
+# Care orders ------------------------------------------------------------------------------
+
+def place_care_order(actor: Actor, *, service_code: str, address_id: int, window_start: datetime,
+                     window_end: datetime, notes: str | None = None) -> CareOrder:
+    """A patient books a catalogue item at one of their addresses; it waits for triage."""
+    _require(actor, "patient")
+    patient = access_me(actor)
+    errors: dict[str, list[str]] = {}
+    item = active_item(service_code)
+    if item is None:
+        errors["service_code"] = ["No such service in the catalogue."]
+    address = find_patient_address(patient.id, address_id)
+    if address is None:
+        errors["address_id"] = ["No such address of yours."]
+    try:
+        service_date = window_service_date(window_start, window_end)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+    if errors:
+        raise ValidationFailed("The care order cannot be placed.", errors)
+    assert item is not None and address is not None
+    order = CareOrder(status=CARE_ORDER.initial, patient_id=patient.id, address_id=address.id,
+                      district=address.district, window_start=window_start, window_end=window_end,
+                      service_date=service_date, created_by=actor.user_id, service_code=item.code,
+                      skills=list(item.skills), duration_minutes=item.duration_minutes,
+                      price_fen=item.price_fen, notes=notes)
+    session.add(order)
+    session.flush()
+    record_creation(order, actor)
+    record_access(actor, "create", "care_order", order.id, patient_id=patient.id)
+    session.flush()
+    log.info("event=care_order_placed order_id=%s service_code=%s district=%s date=%s",
+             order.id, item.code, order.district, service_date)
+    return order
+
+
+def triage_care_order(actor: Actor, order_id: int, *, accepted: bool, reason: str | None = None) -> CareOrder:
+    """A triage nurse or a dispatcher accepts the order for a home visit, or rejects it with a reason."""
+    if not (actor.role == "dispatcher" or is_triage_nurse(actor)):
+        raise Forbidden("Only a nurse with the triage skill or a dispatcher may triage.")
+    order = access_care_order(actor, order_id)
+    if not accepted and not (reason and reason.strip()):
+        raise ValidationFailed("A rejection needs a reason.", {"reason": ["Required when accepted is false."]})
+    change_status(order, "accepted" if accepted else "rejected", actor, None if accepted else reason)
+    order.triaged_by, order.triaged_at = actor.user_id, utcnow()
+    session.flush()
+    record_access(actor, "update", "care_order", order.id, change="triage", accepted=accepted)
+    return order
+
+
+# Delivery orders --------------------------------------------------------------------------
+
+def new_tracking_code() -> str:
+    """A fresh code no parcel has yet (collisions are astronomically rare, but checked)."""
+    while True:
+        code = TRACKING_PREFIX + "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
+        if session.scalar(select(DeliveryOrder.id).where(DeliveryOrder.tracking_code == code)) is None:
+            return code
+
+
+def create_delivery_order(actor: Actor, *, prescription_ref: str, patient_id: int, address_id: int,
+                          items: Iterable[Mapping[str, Any]], cold_chain: bool = False,
+                          window_start: datetime | None = None,
+                          window_end: datetime | None = None) -> DeliveryOrder:
+    """A pharmacist sends a prescription's drugs from their pharmacy; it waits for review.
+
+    One prescription, one parcel: a reused ``prescription_ref`` is a 409 naming the first order.
+    """
+    _require(actor, "pharmacist")
+    if not actor.pharmacy_id:
+        raise Forbidden("This pharmacist account has no pharmacy.")
+    first = session.scalar(select(DeliveryOrder.id).where(DeliveryOrder.prescription_ref == prescription_ref))
+    if first is not None:
+        raise Conflict(f"Prescription {prescription_ref!r} is already on order {first}.",
+                       {"prescription_ref": [f"Already used by order {first}."]})
+    errors: dict[str, list[str]] = {}
+    items = list(items)
+    if not 1 <= len(items) <= MAX_DELIVERY_ITEMS:
+        errors["items"] = [f"Between 1 and {MAX_DELIVERY_ITEMS} items."]
+    for i, item in enumerate(items):
+        if int(item["quantity"]) < 1:
+            errors[f"items.{i}.quantity"] = ["Must be at least 1."]
+    address = None
+    if session.get(Patient, patient_id) is None:
+        errors["patient_id"] = ["No such patient."]
+    else:
+        address = find_patient_address(patient_id, address_id)
+        if address is None:
+            errors["address_id"] = ["No such address of this patient."]
+    try:
+        service_date = window_service_date(window_start, window_end)
+    except ValidationFailed as exc:
+        errors.update(exc.errors)
+        service_date = None
+    if errors:
+        raise ValidationFailed("The delivery order cannot be created.", errors)
+    assert address is not None
+    order = DeliveryOrder(status=DELIVERY_ORDER.initial, patient_id=patient_id, address_id=address.id,
+                          district=address.district, window_start=window_start, window_end=window_end,
+                          service_date=service_date or utcnow().astimezone(local_tz()).date().isoformat(),
+                          created_by=actor.user_id, pharmacy_id=actor.pharmacy_id,
+                          prescription_ref=prescription_ref, tracking_code=new_tracking_code(),
+                          cold_chain=cold_chain,
+                          items=[DeliveryItem(name=i["name"], quantity=int(i["quantity"])) for i in items])
+    session.add(order)
+    session.flush()
+    record_creation(order, actor)
+    record_access(actor, "create", "delivery_order", order.id, patient_id=patient_id)
+    session.flush()
+    log.info("event=delivery_order_created order_id=%s pharmacy_id=%s district=%s cold_chain=%s",
+             order.id, order.pharmacy_id, order.district, cold_chain)
+    return order
+
+
+def review_prescription(actor: Actor, order_id: int, *, approved: bool, reason: str | None = None) -> DeliveryOrder:
+    """The pharmacy's pharmacist releases the parcel for dispatch, or rejects it with a reason."""
+    _require(actor, "pharmacist")
+    order = access_delivery_order(actor, order_id)
+    if not approved and not (reason and reason.strip()):
+        raise ValidationFailed("A rejection needs a reason.", {"reason": ["Required when approved is false."]})
+    change_status(order, "ready" if approved else "rejected", actor, None if approved else reason)
+    order.reviewed_by, order.reviewed_at = actor.user_id, utcnow()
+    session.flush()
+    record_access(actor, "update", "delivery_order", order.id, change="review", approved=approved)
+    return order
+
+
+# Both kinds -------------------------------------------------------------------------------
+
+def get_order(actor: Actor, order_id: int) -> Order:
+    """One order the caller may see, with its history; the read is audited."""
+    order = access_order(actor, order_id)
+    record_access(actor, "read", "order", order.id)
+    return order
+
+
+def list_orders(actor: Actor, *, kind: str | None = None, status: str | None = None,
+                date: dt.date | str | None = None, district: str | None = None) -> Select[Any]:
+    """The caller's orders, filtered, newest first, as a select for the paginator; audited once."""
+    if isinstance(date, dt.date):
+        date = date.isoformat()
+    filters = {k: v for k, v in (("kind", kind), ("status", status), ("date", date), ("district", district)) if v}
+    record_access(actor, "read", "order", "list", **filters)
+    return visible_orders(actor, kind=kind, status=status, date=date, district=district)
+
+
+def cancel_order(actor: Actor, order_id: int, reason: str | None = None) -> Order:
+    """Cancel an order: its patient until the worker is on the way, its pharmacy, or a dispatcher.
+
+    Stops already planned for it stay on their routes; the mobile route hides
+    stops whose order is cancelled, and the next plan leaves the order out.
+    """
+    _require(actor, "patient", "pharmacist", "dispatcher")
+    order = access_order(actor, order_id)
+    if actor.role == "patient" and order.status not in PATIENT_CANCELLABLE[order.kind]:
+        raise Conflict(f"An order that is '{order.status}' can no longer be cancelled by the patient; "
+                       "call the hospital.")
+    change_status(order, "cancelled", actor, reason)
+    record_access(actor, "update", "order", order.id, change="cancel")
+    return order
+
+
+# Pharmacies -------------------------------------------------------------------------------
+
+def list_pharmacies(actor: Actor) -> Select[Any]:
+    """Admins and dispatchers see every pharmacy; a pharmacist sees their own."""
+    _require(actor, "admin", "dispatcher", "pharmacist")
+    query = select(Pharmacy).order_by(Pharmacy.id)
+    if actor.role == "pharmacist":
+        query = query.where(Pharmacy.id == actor.pharmacy_id)
+    return query
+
+
+def get_pharmacy(actor: Actor, pharmacy_id: int) -> Pharmacy:
+    _require(actor, "admin", "dispatcher", "pharmacist")
+    return access_pharmacy(actor, pharmacy_id)
+
+
+def create_pharmacy(actor: Actor, *, name: str, lat: float, lon: float, crs: str = "wgs84") -> Pharmacy:
+    """Register a pharmacy at a point inside a served district."""
+    _require(actor, "admin")
+    lat, lon, district = locate_point(lat, lon, crs)
+    pharmacy = Pharmacy(name=name, lat=lat, lon=lon, district=district)
+    session.add(pharmacy)
+    session.flush()
+    log.info("event=pharmacy_created pharmacy_id=%s district=%s", pharmacy.id, district)
+    return pharmacy
+
+
+def update_pharmacy(actor: Actor, pharmacy_id: int, *, name: str | None = None, lat: float | None = None,
+                    lon: float | None = None, crs: str = "wgs84") -> Pharmacy:
+    """Rename or move a pharmacy; a move needs both lat and lon and re-resolves the district."""
+    _require(actor, "admin")
+    pharmacy = access_pharmacy(actor, pharmacy_id)
+    if (lat is None) != (lon is None):
+        missing = "lon" if lon is None else "lat"
+        raise ValidationFailed("A move needs both lat and lon.", {missing: ["Required together with the other."]})
+    if name is not None:
+        pharmacy.name = name
+    if lat is not None and lon is not None:
+        pharmacy.lat, pharmacy.lon, pharmacy.district = locate_point(lat, lon, crs)
+    session.flush()
+    return pharmacy
+

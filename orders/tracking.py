@@ -1,0 +1,117 @@
+"""Where is my nurse, where is my parcel: status, ETA, and the worker's position while on the way.
+
+The ETA is the planned arrival at this order's stop in the latest plan that has
+one. While the worker is on the way (``en_route``, ``out_for_delivery``) and has
+reported a position, the ETA is re-estimated from that position along the
+remaining stops (``routing.eta.estimate_arrivals``, the plan's travel model), so
+it follows the worker rather than the morning's plan.
+
+The patient sees the worker's first name and, only while on the way, their
+position. The public view by tracking code shows status and ETA, nothing else.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from dispatch.models import Plan, Route, Stop, WorkerPosition
+from doorstep.audit import record_access
+from doorstep.auth import Actor
+from doorstep.db import session, utcnow
+from doorstep.errors import NotFound
+from orders.access import access_own_order
+from orders.models import DeliveryOrder, Order
+
+log = logging.getLogger("doorstep.orders.tracking")
+
+# Statuses in which a planned arrival is still ahead of the patient.
+ETA_STATUSES = frozenset({"scheduled", "en_route", "picked_up", "out_for_delivery"})
+# Statuses in which the worker is on the way to this patient: live position and live ETA.
+LIVE_STATUSES = frozenset({"en_route", "out_for_delivery"})
+# Statuses in which a worker is (or was) assigned, so their first name may be shown.
+ASSIGNED_STATUSES = ETA_STATUSES | {"in_progress", "completed", "delivered", "failed", "returned"}
+# Stops a worker has not yet reached, so still ahead on the route.
+PENDING_STOP_STATUSES = ("planned", "departed")
+TRAVEL_MODE = {"nurse": "car", "courier": "ebike"}
+
+
+def order_tracking(actor: Actor, order_id: int) -> dict[str, Any]:
+    """Tracking of the caller's own order (patients only; others' ids are 404); audited."""
+    order = access_own_order(actor, order_id)
+    record_access(actor, "read", "order_tracking", order.id)
+    stop = latest_stop(order.id)
+    route = stop.route if stop is not None else None
+    position = session.get(WorkerPosition, route.worker_id) if route and order.status in LIVE_STATUSES else None
+    return {
+        "order_id": order.id,
+        "status": order.status,
+        "eta": estimate_eta(order, stop, position),
+        "worker_first_name": route.worker.first_name if route and order.status in ASSIGNED_STATUSES else None,
+        "position": {"lat": position.lat, "lon": position.lon, "at": position.at} if position else None,
+    }
+
+
+def public_tracking(tracking_code: str) -> dict[str, Any]:
+    """A parcel's status and ETA by its tracking code, for anyone holding the code."""
+    code = tracking_code.strip().upper()
+    order = session.scalar(select(DeliveryOrder).where(DeliveryOrder.tracking_code == code))
+    if order is None:
+        raise NotFound("No parcel has this tracking code.")
+    stop = latest_stop(order.id)
+    position = None
+    if stop is not None and order.status in LIVE_STATUSES:
+        position = session.get(WorkerPosition, stop.route.worker_id)
+    return {"tracking_code": order.tracking_code, "status": order.status,
+            "eta": estimate_eta(order, stop, position)}
+
+
+def latest_stop(order_id: int) -> Stop | None:
+    """This order's last stop (the drop-off, for a parcel) in the newest plan that has one."""
+    return session.scalar(
+        select(Stop).join(Route, Stop.route_id == Route.id).join(Plan, Route.plan_id == Plan.id)
+        .where(Stop.order_id == order_id).order_by(Plan.id.desc(), Stop.sequence.desc()).limit(1))
+
+
+def estimate_eta(order: Order, stop: Stop | None, position: WorkerPosition | None) -> datetime | None:
+    """Live estimate while on the way, else the planned arrival; None when nothing is ahead."""
+    if stop is None or order.status not in ETA_STATUSES:
+        return None
+    planned = stop.arrival or stop.start
+    if position is None or order.status not in LIVE_STATUSES:
+        return planned
+    try:
+        live = _live_eta(stop, position)
+    except ValueError:
+        log.warning("event=live_eta_failed order_id=%s stop_id=%s", order.id, stop.id)
+        return planned
+    return live or planned
+
+
+def _live_eta(target: Stop, position: WorkerPosition) -> datetime | None:
+    """Re-estimate the arrival at ``target`` from the worker's last position, along the stops before it."""
+    from routing.eta import estimate_arrivals
+
+    ahead = [s for s in target.route.stops
+             if s.sequence <= target.sequence and s.status in PENDING_STOP_STATUSES
+             and s.type != "start" and s.lat is not None and s.lon is not None]
+    if not ahead or ahead[-1].id != target.id:
+        return None
+    stops = [{"lat": s.lat, "lon": s.lon,
+              "duration_s": int((s.end - s.start).total_seconds()) if s.start and s.end else 0,
+              "window_start_s": _window_start_s(s)}
+             for s in ahead]
+    mode = TRAVEL_MODE.get(target.route.worker.kind, "car")
+    arrivals = estimate_arrivals((position.lat, position.lon), int(position.at.timestamp()), stops, mode)
+    # A late worker's estimate may already be in the past: "now" is the best we can promise.
+    return max(datetime.fromtimestamp(arrivals[-1], tz=UTC), utcnow().replace(microsecond=0))
+
+
+def _window_start_s(stop: Stop) -> int | None:
+    """An early worker waits at the door until the patient's window opens (not at a pharmacy)."""
+    if stop.order_id is None or stop.type == "pickup":
+        return None
+    order = session.get(Order, stop.order_id)
+    return int(order.window_start.timestamp()) if order is not None and order.window_start else None
