@@ -75,8 +75,12 @@ class ListPage(Page):
     @property
     def items(self) -> list[Any]:
         params = self.page_params
+        if params.first_item >= MAX_OFFSET:  # beyond any table, and too large for SQLite's integers
+            return []
         return list(session.scalars(self.collection.offset(params.first_item).limit(params.page_size)))
 
+
+MAX_OFFSET = 2**31
 
 PAGINATION = {"page": 1, "page_size": 50, "max_page_size": 200}
 

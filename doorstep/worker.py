@@ -37,10 +37,13 @@ def celery_init_app(app: Flask) -> Celery:
         task_default_queue="default",
         task_routes=TASK_ROUTES,
         beat_schedule=BEAT_SCHEDULE,
+        imports=("dispatch.tasks",),
         timezone=settings.timezone,
         broker_connection_retry_on_startup=True,
         # Redis redelivers unacknowledged tasks after this; it must exceed the hard time limit.
-        broker_transport_options={"visibility_timeout": 3600, "polling_interval": 0.2},
+        # (kombu's SQLAlchemy transport passes its options to create_engine, which refuses these.)
+        broker_transport_options=({} if settings.uses_embedded_broker
+                                  else {"visibility_timeout": 3600, "polling_interval": 0.2}),
         result_expires=24 * 3600,
         worker_hijack_root_logger=False,
     )

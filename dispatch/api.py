@@ -1,0 +1,101 @@
+"""``/api/v1/workers`` and ``/api/v1/dispatch/*``: each view parses, calls one service, serialises."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from dispatch import schemas as s
+from dispatch.access import list_plans, plan_view
+from dispatch.service import request_plan, solve_problem
+from dispatch.workers import access_worker, create_worker, list_workers, update_worker
+from doorstep.api import PAGINATION, Blueprint, ListPage, unit_of_work
+from doorstep.auth import current_actor, require_role
+
+
+blp = Blueprint("dispatch", __name__, url_prefix="/api/v1",
+                description="Workers, day plans and the optimiser (admins and dispatchers)")
+
+MANAGERS = ("admin", "dispatcher")
+
+
+@blp.route("/workers")
+class Workers(MethodView):
+    @require_role(*MANAGERS)
+    @blp.arguments(s.WorkerQueryArgs, location="query")
+    @blp.response(200, s.WorkerSchema(many=True))
+    @blp.paginate(ListPage, **PAGINATION)
+    def get(self, args: dict) -> Any:
+        """Nurses and couriers, newest first"""
+        return list_workers(current_actor(), **args)
+
+    @unit_of_work
+    @require_role(*MANAGERS)
+    @blp.arguments(s.WorkerCreateArgs)
+    @blp.response(201, s.WorkerSchema)
+    def post(self, args: dict) -> Any:
+        """Add a nurse or a courier with skills, districts, home and shifts"""
+        worker = create_worker(current_actor(), **args)
+        return worker, s.etag(worker)
+
+
+@blp.route("/workers/<int:worker_id>")
+class WorkerById(MethodView):
+    @require_role(*MANAGERS)
+    @blp.response(200, s.WorkerSchema)
+    def get(self, worker_id: int) -> Any:
+        """One worker; the ETag header carries its version"""
+        worker = access_worker(current_actor(), worker_id)
+        return worker, s.etag(worker)
+
+    @unit_of_work
+    @require_role(*MANAGERS)
+    @blp.arguments(s.WorkerUpdateArgs)
+    @blp.response(200, s.WorkerSchema)
+    @blp.alt_response(412, description="If-Match names an older version")
+    def patch(self, args: dict, worker_id: int) -> Any:
+        """Replace the given fields of a worker (send If-Match to guard against lost updates)"""
+        worker = update_worker(current_actor(), worker_id, expected_version=s.if_match_version(), **args)
+        return worker, s.etag(worker)
+
+
+@blp.route("/dispatch/plans")
+class Plans(MethodView):
+    @require_role("dispatcher")
+    @blp.arguments(s.PlanQueryArgs, location="query")
+    @blp.response(200, s.PlanSummarySchema(many=True))
+    @blp.paginate(ListPage, **PAGINATION)
+    def get(self, args: dict) -> Any:
+        """Plans, newest first, optionally of one date"""
+        return list_plans(current_actor(), **args)
+
+    @unit_of_work
+    @require_role("dispatcher")
+    @blp.arguments(s.PlanCreateArgs)
+    @blp.response(202, s.PlanRefSchema)
+    def post(self, args: dict) -> Any:
+        """Plan a day; a worker process builds and solves it (asked again while queued: the same plan)"""
+        plan = request_plan(current_actor(), **args)
+        return plan, {"Location": f"/api/v1/dispatch/plans/{plan.id}"}
+
+
+@blp.route("/dispatch/plans/<int:plan_id>")
+class PlanById(MethodView):
+    @require_role("dispatcher")
+    @blp.response(200, s.PlanSchema)
+    def get(self, plan_id: int) -> Any:
+        """A plan: status and progress, then summary, routes with stops, unassigned with reasons"""
+        return plan_view(current_actor(), plan_id)
+
+
+@blp.route("/dispatch/solve")
+class Solve(MethodView):
+    @require_role("dispatcher")
+    @blp.doc(requestBody=s.PROBLEM_BODY,
+             responses={"200": {"description": "The plan document (dispatch-problem.md)",
+                                "content": {"application/json": {"schema": s.PLAN_DOCUMENT}}}})
+    @blp.response(200)
+    @blp.alt_response(422, description="Not a valid problem: errors keyed by JSON path, e.g. $.tasks[0].windows")
+    def post(self) -> Any:
+        """Run the optimiser on a problem document now (at most 20 s) and return the plan"""
+        return solve_problem(s.read_problem_body())
