@@ -36,9 +36,9 @@ class UserCreateArgs(Schema):
     username = fields.String(required=True, validate=validate.Length(min=3, max=80))
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=8, max=1024))
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    worker_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
-    pharmacy_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
-    patient_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    worker_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=2**31 - 1))
+    pharmacy_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=2**31 - 1))
+    patient_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=2**31 - 1))
     name = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
     phone = fields.String(load_default=None, validate=validate.Length(min=3, max=30))
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from doorstep import api, auth, db, errors, health
 from doorstep.settings import Settings
@@ -23,6 +24,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
                       JSON_SORT_KEYS=False, **dict(settings.extra))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
+    app.url_map.converters["int"] = BoundedIntConverter
     import_models()
     db.init_app(app)
     errors.init_app(app)
@@ -33,6 +35,14 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     register_blueprints(rest)
     register_pages(app)
     return app
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:id>`` beyond a database integer is simply not found (404), never an overflow."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def import_models() -> None:

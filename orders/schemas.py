@@ -180,7 +180,7 @@ class OrderQueryArgs(PaginatedQueryArgs):
 
 class CareOrderCreateArgs(Schema):
     service_code = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    address_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    address_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
     window = fields.Nested(WindowArgs, required=True)
     notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
 
@@ -193,8 +193,8 @@ class TriageArgs(Schema):
 
 class DeliveryOrderCreateArgs(Schema):
     prescription_ref = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    patient_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    address_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    patient_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
+    address_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
     items = fields.List(fields.Nested(DeliveryItemSchema), required=True, validate=validate.Length(min=1, max=50))
     cold_chain = fields.Boolean(required=True)
     window = fields.Nested(WindowArgs, load_default=None, allow_none=True)
