@@ -1,0 +1,45 @@
+# Two commands for a newcomer, no servers needed:
+#   make demo   creates .venv, installs, migrates, seeds a demo hospital, plans its day, serves on :8000
+#   make test   installs the dev extra and runs the suite (set DATABASE_URL/REDIS_URL for PostgreSQL/Redis)
+# Installs happen again only when pyproject.toml changes (stamp files in .venv).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint migration-check migration-initial
+
+demo: $(VENV)/.installed
+	$(BIN)/doorstep demo --port $(PORT)
+
+test: $(VENV)/.installed-dev
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+# Do the migrations build exactly the models? (on a throwaway SQLite file)
+migration-check: $(VENV)/.installed
+	$(BIN)/doorstep db check
+
+# Before the first release only: rewrite the initial revision from the current models.
+# Later changes get a new revision instead: $(BIN)/doorstep db revision -m "what changed"
+migration-initial: $(VENV)/.installed
+	rm -f doorstep/migrations/versions/0001_*.py
+	$(BIN)/doorstep db revision -m "initial schema" --rev-id 0001
+	$(BIN)/doorstep db check
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "Doorstep needs Python 3.11 or newer: make PYTHON=/path/to/python3.11 ..." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed

@@ -1,0 +1,276 @@
+"""Solve a Problem with OR-Tools: a first solution, then guided local search.
+
+The search stops at the time limit (small problems get less: see
+:data:`CAP_PER_TASK_S`), or earlier once it stops improving (see :class:`_Stall`).
+Stalling is counted in search steps, not seconds, so a search that ends that way
+gives the same plan for a seed on any machine; only a search cut short by the
+time limit depends on the machine's speed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from dispatch.diagnose import diagnose
+from dispatch.model import Model, build_model
+from dispatch.plan import NOT_WORTH_SERVING, Plan, Route, Unassigned, build_route
+from dispatch.problem import InvalidProblem, Problem, parse_problem
+
+log = logging.getLogger("dispatch.search")
+
+DEFAULT_TIME_LIMIT_S = 5.0
+CAP_BASE_S, CAP_PER_TASK_S = 0.5, 0.2
+"""Small problems get at most ``CAP_BASE_S + CAP_PER_TASK_S * tasks`` seconds of the limit."""
+STALL_STEPS_PER_TASK_SQUARED = 1000
+STALL_MIN_STEPS = 20_000
+STALL_FACTOR = 2
+FIRST_SOLUTION = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+PROGRESS_EVERY_S = 0.5
+
+Progress = Callable[[float, str], None]
+
+
+def solve(
+    problem: Problem,
+    *,
+    time_limit_s: float | None = None,
+    seed: int | None = None,
+    on_progress: Progress | None = None,
+) -> Plan:
+    """Assign tasks to workers and order each route.
+
+    Parameters
+    ----------
+    problem
+        A validated problem (see :func:`dispatch.problem.parse_problem`).
+    time_limit_s
+        Seconds to search, at most; default ``problem.time_limit_s``, else 5 s.
+        Small problems finish well before it.
+    seed
+        Default ``problem.seed``, else 0. Same problem and seed, same plan (unless
+        the time limit cuts the search short).
+    on_progress
+        Called as ``on_progress(fraction, message)`` at the start, at the first
+        solution, on improvements (at most every 0.5 s) and at the end (1.0).
+
+    Returns
+    -------
+    Plan
+        Every task once: in a route, or unassigned with its reason.
+    """
+    began = time.monotonic()
+    limit = (
+        time_limit_s if time_limit_s is not None else problem.time_limit_s or DEFAULT_TIME_LIMIT_S
+    )
+    seed = seed if seed is not None else problem.seed or 0
+    report = _Reporter(on_progress, began, limit)
+    report(0.0, "building the model")
+    solution = model = None
+    if problem.workers and problem.tasks:
+        model = build_model(problem, seed=seed)
+        if model.candidates:
+            solution = _search(model, limit - (time.monotonic() - began), report)
+    plan = _read_plan(problem, model, solution, time.monotonic() - began)
+    summary = plan.summary()
+    report.done(f"done: {summary['assigned']} assigned, {summary['unassigned']} unassigned")
+    log.info(
+        "solved tasks=%d workers=%d assigned=%d unassigned=%d objective=%d seconds=%.2f",
+        len(problem.tasks),
+        len(problem.workers),
+        summary["assigned"],
+        summary["unassigned"],
+        summary["objective"],
+        summary["solve_seconds"],
+    )
+    return plan
+
+
+def solve_document(
+    doc: Any,
+    *,
+    time_limit_s: float | None = None,
+    seed: int | None = None,
+    on_progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Solve a problem document and return the plan document (format v1).
+
+    Parameters
+    ----------
+    doc
+        The decoded JSON problem; malformed input is reported, never raised.
+    time_limit_s, seed, on_progress
+        As for :func:`solve`; they override the document's ``options``.
+
+    Returns
+    -------
+    dict
+        The plan (``status: solved``), or ``{"version": 1, "status":
+        "invalid_problem", "errors": [{"path", "message"}, ...]}``.
+    """
+    try:
+        problem = parse_problem(doc)
+    except InvalidProblem as e:
+        return {"version": 1, "status": "invalid_problem", "errors": e.errors}
+    return solve(problem, time_limit_s=time_limit_s, seed=seed, on_progress=on_progress).to_json()
+
+
+def _search(model: Model, seconds: float, report: _Reporter) -> pywrapcp.Assignment | None:
+    began = time.monotonic()
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    # Measured on generated 100-task days (tests/dispatch/city.py): parallel cheapest
+    # insertion starts far better than path cheapest arc, which leaves many tasks out
+    # and sometimes finds no first solution at all with breaks and pickups.
+    params.first_solution_strategy = FIRST_SOLUTION
+    params.local_search_metaheuristic = (
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    )
+    n_tasks = len(model.candidates)
+    seconds = min(seconds, CAP_BASE_S + CAP_PER_TASK_S * n_tasks)
+    params.time_limit.FromMilliseconds(max(100, int(seconds * 1000)))
+    routing = model.routing
+    # A neighbourhood grows with the square of the size, and so does a plateau.
+    stall = _Stall(max(STALL_MIN_STEPS, STALL_STEPS_PER_TASK_SQUARED * n_tasks**2))
+
+    def at_solution() -> None:
+        cost = routing.CostVar().Max()
+        stall.record(cost)
+        report.solution(cost)
+
+    routing.AddAtSolutionCallback(at_solution)
+    routing.AddSearchMonitor(routing.solver().CustomLimit(stall.exhausted))
+    solution = routing.SolveWithParameters(params)
+    report.raise_if_failed()
+    if solution is None:
+        # Leaving every task out is always feasible; local search inserts from there.
+        log.warning("no first solution status=%s; retrying from an empty plan", routing.status())
+        params.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.ALL_UNPERFORMED
+        left = seconds - (time.monotonic() - began)
+        params.time_limit.FromMilliseconds(max(100, int(left * 1000)))
+        solution = routing.SolveWithParameters(params)
+        report.raise_if_failed()
+    return solution
+
+
+class _Stall:
+    """Stops guided local search once it has gone without improving for long enough.
+
+    "Long" is counted in search steps (calls of this limit), not seconds, so the
+    stopping point, and the plan, are the same on any machine: at least
+    ``min_steps``, and :data:`STALL_FACTOR` times the steps it took to reach the
+    best solution so far. (Solomon C101, 100 tasks, improves after a plateau of
+    about 5 million steps; the budget grows with the square of the task count.)
+    """
+
+    def __init__(self, min_steps: int) -> None:
+        self.min_steps = min_steps
+        self.steps, self.best_at, self.best = 0, 0, None
+
+    def record(self, cost: int) -> None:
+        if self.best is None or cost < self.best:
+            self.best, self.best_at = cost, self.steps
+
+    def exhausted(self) -> bool:
+        self.steps += 1
+        if self.best is None:
+            return False
+        return self.steps - self.best_at > max(self.min_steps, STALL_FACTOR * self.best_at)
+
+
+def _read_plan(
+    problem: Problem, model: Model | None, solution: pywrapcp.Assignment | None, seconds: float
+) -> Plan:
+    routes: list[Route] = []
+    served: set[str] = set()
+    left_out: list[Unassigned] = []
+    if model is not None and solution is not None:
+        routing, manager, time_dim, t0 = model.routing, model.manager, model.time, model.t0
+        intervals = solution.IntervalVarContainer()
+        starts = {
+            intervals.Element(k).Var().Name(): intervals.Element(k).StartValue()
+            for k in range(intervals.Size())
+        }
+        for v, worker in enumerate(problem.workers):
+            i = solution.Value(routing.NextVar(routing.Start(v)))
+            visits = []
+            while not routing.IsEnd(i):
+                node = model.nodes[manager.IndexToNode(i)]
+                task = problem.tasks[node.task]
+                stop = task.visit if node.type == "visit" else getattr(task, node.type)
+                visits.append((node.type, task, stop, t0 + solution.Min(time_dim.CumulVar(i))))
+                i = solution.Value(routing.NextVar(i))
+            if not visits:
+                continue
+            breaks = [(b, t0 + starts[interval.Name()]) for b, interval in model.breaks.get(v, [])]
+            route, dropped = build_route(problem, worker, visits, breaks)
+            if route is not None:
+                routes.append(route)
+                served.update(route.task_ids)
+            for task in dropped:
+                left_out.append(
+                    Unassigned(
+                        task.id,
+                        NOT_WORTH_SERVING,
+                        (
+                            f"left out of {worker.id}'s route so that the breaks fit between stops "
+                            f"(priority {task.priority})"
+                        ),
+                    )
+                )
+            if dropped:
+                log.warning(
+                    "dropped to fit breaks worker=%s tasks=%s",
+                    worker.id,
+                    ",".join(t.id for t in dropped),
+                )
+    dropped_ids = {u.task for u in left_out}
+    unassigned = [
+        diagnose(problem, t)
+        for t in problem.tasks
+        if t.id not in served and t.id not in dropped_ids
+    ]
+    objective = int(solution.ObjectiveValue()) if solution is not None else 0
+    return Plan(tuple(routes), tuple(unassigned + left_out), objective, seconds)
+
+
+class _Reporter:
+    """Calls ``on_progress`` safely from inside the solver; re-raises its error afterwards."""
+
+    def __init__(self, callback: Progress | None, began: float, limit: float):
+        self.callback, self.began, self.limit = callback, began, max(limit, 1e-3)
+        self.count, self.last, self.error = 0, 0.0, None
+        self.best: int | None = None
+
+    def __call__(self, fraction: float, message: str) -> None:
+        if self.callback is None or self.error is not None:
+            return
+        try:
+            self.callback(min(1.0, max(0.0, fraction)), message)
+        except Exception as e:  # noqa: BLE001 - raised again once the solver has returned
+            self.error = e
+
+    def solution(self, cost: int) -> None:
+        self.count += 1
+        improved = self.best is None or cost < self.best
+        self.best = cost if improved else self.best
+        elapsed = time.monotonic() - self.began
+        if self.count == 1:
+            self(elapsed / self.limit, f"first solution, cost {cost}")
+        elif improved and elapsed - self.last >= PROGRESS_EVERY_S:
+            self(elapsed / self.limit, f"improved, cost {cost}")
+        else:
+            return
+        self.last = elapsed
+
+    def done(self, message: str) -> None:
+        self(1.0, message)
+        self.raise_if_failed()
+
+    def raise_if_failed(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
