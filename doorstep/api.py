@@ -28,10 +28,29 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Schema(ma.Schema):
-    """Base of every request and response schema: unknown fields are an error."""
+    """Base of every request and response schema: unknown fields are an error, and so
+    is a NUL character in any string (PostgreSQL cannot store one)."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.pre_load
+    def _refuse_nul_characters(self, data: Any, **_kwargs: Any) -> Any:
+        errors = {path: ["Must not contain NUL characters."] for path in _nul_paths(data)}
+        if errors:
+            raise ma.ValidationError(errors)
+        return data
+
+
+def _nul_paths(value: Any, path: str = "") -> list[str]:
+    if isinstance(value, str):
+        return [path or "_schema"] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _nul_paths(v, f"{path}.{k}" if path else str(k))
+                ] + ([path or "_schema"] if any("\x00" in str(k) for k in value) else [])
+    if isinstance(value, (list, tuple)):
+        return [p for i, v in enumerate(value) for p in _nul_paths(v, f"{path}.{i}" if path else str(i))]
+    return []
 
 
 class StrictParser(FlaskParser):
@@ -140,8 +159,15 @@ def _remember(key: str, response: Response) -> None:
                                   status=response.status_code, response_body=response.get_json(silent=True)))
 
 
+def _refuse_nul_in_url() -> None:
+    if "\x00" in request.path or "%00" in request.query_string.decode("latin-1"):
+        raise ValidationFailed("The address contains a NUL character.", {"url": ["Must not contain NUL characters."]})
+
+
 def init_app(app: Flask) -> Api:
     import swagger_ui_bundle
+
+    app.before_request(_refuse_nul_in_url)
 
     app.config.update(
         API_TITLE="Doorstep", API_VERSION="1", OPENAPI_VERSION="3.0.3",

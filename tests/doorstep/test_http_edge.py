@@ -66,3 +66,11 @@ def test_a_failed_create_stores_no_idempotency_record_and_no_half_written_row(cl
     assert response.status_code == 422
     assert session.scalar(select(func.count()).select_from(IdempotencyRecord)) == 0
     assert session.scalar(select(User).where(User.username == "nurse_x")) is None
+
+
+def test_a_nul_character_anywhere_is_a_422_naming_the_field(client, personas) -> None:
+    body = {"username": "bad\x00name", "password": "long-enough-pw", "role": "admin"}
+    response = client.post("/api/v1/users", json=body, headers=personas.headers("admin_root"))
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"username": ["Must not contain NUL characters."]}
+    assert client.get("/api/v1/track/DS%00X").status_code == 422
