@@ -266,6 +266,7 @@ def solve_pyvrp(doc: dict[str, Any], *, time_limit_s: float, seed: int = 1) -> P
     route's travel, as our optimiser prices a dropped task; the cost is travel time.
     """
     import pyvrp
+    from pyvrp import PenaltyParams, SolveParams
     from pyvrp.stop import MaxRuntime
 
     problem = parse_problem(doc)
@@ -275,7 +276,12 @@ def solve_pyvrp(doc: dict[str, Any], *, time_limit_s: float, seed: int = 1) -> P
     t0 = _origin_time(problem)
     began = time.monotonic()
     data, refs = pyvrp_data(problem, t0)
-    result = pyvrp.solve(data, stop=MaxRuntime(time_limit_s), seed=seed, collect_stats=False)
+    # Penalties must be able to outgrow the prizes, or serving more tasks than fit pays.
+    top_prize = _big(problem) * 101
+    params = SolveParams(penalty=PenaltyParams(max_penalty=max(100_000.0, 10.0 * top_prize)))
+    result = pyvrp.solve(
+        data, stop=MaxRuntime(time_limit_s), seed=seed, collect_stats=False, params=params
+    )
     seconds = time.monotonic() - began
     sequences = read_pyvrp(problem, t0, result.best, refs)
     note = "" if result.is_feasible() else "best solution infeasible"
@@ -328,8 +334,8 @@ def pyvrp_data(problem: Problem, t0: int) -> tuple[Any, dict[str, list[Task]]]:
     ]
     clients, shipments, refs = [], [], {"clients": [], "shipments": []}
     for task in problem.tasks:
-        if not any(_eligible(w, task) for w in problem.workers):
-            continue  # no one may serve it: leave it to the diagnosis
+        if not _servable(problem, task):
+            continue  # an unservable optional client misleads PyVRP's search
         prize = big * (1 + task.priority)
         amount = [task.load.get(d, 0) for d in dims]
         if task.pickup is None:
@@ -395,10 +401,22 @@ def _with_anywhere(m: np.ndarray) -> np.ndarray:
 
 
 def _big(problem: Problem) -> int:
-    """More than any set of routes travels: every task stop reached by its longest edge."""
+    """More than serving any one task can add to travel (four legs of the longest edge).
+
+    Our optimiser uses more (any set of routes' travel); PyVRP's penalty search copes
+    badly with prizes far above its penalties, so the prize is kept as small as still
+    says "a served task beats the travel it saves", and priority still dominates.
+    """
     longest = max((int(m.durations.max()) for m in problem.matrices.values()), default=0)
-    stops = sum(len(t.stops) for t in problem.tasks) + 2 * len(problem.workers)
-    return max(longest, 1) * (stops + 1)
+    return 4 * max(longest, 1) + 1
+
+
+def _servable(problem: Problem, task: Task) -> bool:
+    """Could any worker take ``task`` at all (eligibility and load)? PyVRP is spared the rest."""
+    return any(
+        _eligible(w, task) and all(v <= w.capacity.get(k, 0) for k, v in task.load.items())
+        for w in problem.workers
+    )
 
 
 def read_pyvrp(
