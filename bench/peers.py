@@ -16,6 +16,9 @@ or dropped on a peer's behalf.
 
 What the peers cannot model, and what we do about it:
 
+* Breaks: VROOM drives to the next stop and then takes the break there; our contract
+  takes it where the worker is, before driving. A VROOM route that only works its way
+  is written as planned and the checker reports the late stop.
 * ``preferred_workers``: ignored by both (a soft wish; our optimiser honours it).
 * ``max_ride``: ignored by both; breaches show up in the checker's count.
 * VROOM counts a pickup and its drop-off as two tasks against ``max_tasks``: a
@@ -23,7 +26,9 @@ What the peers cannot model, and what we do about it:
   than ours; the checker counts any overrun).
 * PyVRP has no breaks, skills, districts, ``max_tasks``, ride limits or several
   windows per stop: it runs only on problems without them (e.g. Solomon's), and
-  :func:`pyvrp_misfit` says why otherwise.
+  :func:`pyvrp_misfit` says why otherwise. Tasks are optional with prizes; PyVRP 0.14
+  sometimes leaves an optional pickup-and-drop-off pair out although it fits (seen on
+  ``tests/data/pickup_before_dropoff.json``): that is the peer's result, reported as is.
 """
 
 from __future__ import annotations
