@@ -14,7 +14,8 @@ VROOM at exploration level 5 with ``--threads`` threads and a timeout, PyVRP wit
 ``MaxRuntime`` and the seed (only where its model fits; see :mod:`bench.peers`).
 Every plan goes through the independent checker, which also does the counting, so
 all engines are measured by one ruler: tasks served, priority served, travel time
-and breaches of hard rules. Then ratios ours / theirs.
+and breaches of hard rules (and how many tasks they name: served, but not by the
+rules). Then ratios ours / theirs.
 
 Progress goes to stderr, the tables to stdout; ``--json FILE`` also writes the
 numbers. A benchmark prints; it never asserts.
@@ -36,6 +37,10 @@ from bench.peers import PeerRun, solve_pyvrp, solve_vroom
 DATA = Path(__file__).resolve().parent / "data"
 ENGINES = ("ours", "vroom", "pyvrp")
 METRICS = ("served", "priority", "travel")
+HEADER = (
+    f"{'engine':<8}{'served':>8}{'priority':>10}{'travel_s':>10}{'breaches':>10}"
+    f"{'(tasks)':>8}{'seconds':>9}"
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,9 +158,16 @@ def measure(doc: dict[str, Any], run: PeerRun) -> dict[str, Any]:
         priority=totals["assigned_priority"],
         travel=totals["travel_time"],
         breaches=len(errors),
+        tasks_in_breach=len(_tasks_named(doc, errors)),
         breach_examples=errors[:3],
     )
     return row
+
+
+def _tasks_named(doc: dict[str, Any], errors: list[str]) -> set[str]:
+    """Tasks a breach names (e.g. a parcel over its ride limit): served, but not by the rules."""
+    ids = {t["id"] for t in doc["tasks"]}
+    return {w for e in errors for w in e.replace(":", " ").split() if w in ids}
 
 
 def render(name: str, doc: dict[str, Any], time_limit: float, rows: list[dict[str, Any]]) -> str:
@@ -167,7 +179,7 @@ def render(name: str, doc: dict[str, Any], time_limit: float, rows: list[dict[st
     )
     lines = [
         title,
-        f"{'engine':<8}{'served':>8}{'priority':>10}{'travel_s':>10}{'breaches':>10}{'seconds':>9}",
+        HEADER,
     ]
     for r in rows:
         if "served" not in r:
@@ -175,7 +187,8 @@ def render(name: str, doc: dict[str, Any], time_limit: float, rows: list[dict[st
             continue
         lines.append(
             f"{r['engine']:<8}{r['served']:>8}{r['priority']:>10}{r['travel']:>10}"
-            f"{r['breaches']:>10}{r['seconds']:>9.1f}" + (f"  {r['note']}" if r["note"] else "")
+            f"{r['breaches']:>10}{r['tasks_in_breach']:>8}{r['seconds']:>9.1f}"
+            + (f"  {r['note']}" if r["note"] else "")
         )
         lines += [f"{'':<8}breach: {e}" for e in r["breach_examples"]]
     ours = next((r for r in rows if r["engine"] == "ours" and "served" in r), None)
