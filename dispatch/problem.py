@@ -63,8 +63,9 @@ class Matrix:
     @classmethod
     def from_lists(cls, durations: Any, distances: Any) -> Matrix:
         """From square lists of lists of ints (already checked), as read-only int64 arrays."""
-        dur = np.array(durations, dtype=np.int64).reshape(len(durations), -1)
-        dist = np.array(distances, dtype=np.int64).reshape(dur.shape)
+        n = len(durations)
+        dur = np.array(durations, dtype=np.int64).reshape(n, n)
+        dist = np.array(distances, dtype=np.int64).reshape(n, n)
         dur.flags.writeable = False
         dist.flags.writeable = False
         return cls(dur, dist)

@@ -7,7 +7,7 @@ here raises on malformed input. :func:`dispatch.problem.parse_problem` is the en
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from dispatch.problem import (
@@ -25,6 +25,9 @@ from dispatch.problem import (
 MAX_MATRIX_ERRORS = 10
 MAX_SECONDS = 10**7  # durations and matrix entries (~115 days; ~10,000 km): keeps costs in int64
 MAX_AMOUNT = 10**9  # capacities, loads, max_tasks, seed
+# Times are kept where any UTC offset can render them, with room for a stop's duration after.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def _type(v: Any) -> str:
@@ -120,6 +123,9 @@ class Reader:
             return None
         if t.tzinfo is None or t.utcoffset() is None:
             self.err(path, f"time {v!r} has no UTC offset (add e.g. +08:00)")
+            return None
+        if not EARLIEST <= t < LATEST:
+            self.err(path, f"time {v!r} is out of range (years 1970 to 8999)")
             return None
         return math.floor(t.timestamp()), int(t.utcoffset().total_seconds())
 
@@ -297,8 +303,8 @@ class Reader:
             return None
         loc = self.ref(o["location"], f"{path}.location", loc_ids, "location")
         t = self.time(o["time"], f"{path}.time")
-        if t and shift and t[0] > shift.end:
-            self.err(f"{path}.time", "is after the shift ends")
+        if t and shift and not shift.start <= t[0] <= shift.end:
+            self.err(f"{path}.time", "must fall within the shift")
         return EnRoute(loc, t[0]) if loc and t else None
 
     def breaks(
