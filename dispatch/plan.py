@@ -30,8 +30,8 @@ REASONS = (
     NO_WORKER_OF_KIND,
     NO_WORKER_WITH_SKILLS,
     NO_WORKER_IN_DISTRICT,
-    SHIFT_TOO_SHORT,
     TIME_WINDOW_UNREACHABLE,
+    SHIFT_TOO_SHORT,
     CAPACITY,
     NOT_WORTH_SERVING,
 )
@@ -199,6 +199,27 @@ def build_route(
     if not visits:
         return None, dropped
     return _render(problem, worker, *timed), dropped
+
+
+def serves_alone(problem: Problem, worker: Worker, task: Task) -> bool:
+    """Can ``worker`` serve ``task`` and nothing else, breaks included, by the contract's rules?
+
+    Parameters
+    ----------
+    problem
+        The problem, for its travel matrices.
+    worker, task
+        One worker and one task of ``problem``; kind, skills, district and load are
+        not looked at here, only time: the shift, windows, ``max_ride``, breaks, ``end``.
+
+    Returns
+    -------
+    bool
+        True when some placement of the breaks gives a schedule.
+    """
+    visits = [(typ, task, stop, 0) for typ, stop in task.stops]
+    breaks = [(b, b.window.start) for b in worker.breaks]
+    return _time_route(problem, worker, visits, breaks) is not None
 
 
 @dataclass

@@ -86,7 +86,9 @@ def test_a_break_is_taken_before_driving_on_so_the_later_visit_cannot_also_fit(
     # OR-Tools alone would drive to visit-2 and lunch at its door; the contract does not.
     plan = solve_checked(load("break_before_travel"))
     assert worker_of(plan, "visit-1") == "nurse-li"
-    assert reason_of(plan, "visit-2") == "not_worth_serving"
+    # Not even alone: lunch at home makes her late, and she may not lunch at the door first.
+    assert reason_of(plan, "visit-2") == "time_window_unreachable"
+    assert "around nurse-li's lunch" in detail_of(plan, "visit-2")
 
 
 def test_a_pinned_visit_goes_to_its_worker_however_far(load, solve_checked) -> None:
