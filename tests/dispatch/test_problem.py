@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from dispatch.feasibility import breaches
 from dispatch.problem import InvalidProblem, parse_problem
 from dispatch.search import solve_document
+from tests.dispatch import check_plan
 
 
 def errors_of(doc: Any) -> list[dict[str, str]]:
@@ -180,6 +182,136 @@ def test_malformed_input_gives_an_invalid_problem_document_not_a_traceback() -> 
         assert plan["errors"] and all(set(e) == {"path", "message"} for e in plan["errors"])
 
 
+@pytest.mark.parametrize(
+    "value",
+    ["0001-01-01T00:00:00+08:00", "9999-12-31T23:59:59-12:00", "1969-12-31T23:00:00+00:00"],
+)
+def test_times_far_outside_any_working_day_are_out_of_range(load, value: str) -> None:
+    doc = load("two_nurses_one_skill")
+    doc["workers"][0]["shift"][0] = value
+    (error,) = errors_of(doc)
+    assert error["path"] == "$.workers[0].shift[0]" and "out of range" in error["message"]
+
+
+@pytest.mark.parametrize("time", ["2026-11-23T07:59:59+08:00", "2026-11-23T17:00:01+08:00"])
+def test_an_en_route_time_outside_the_shift_is_an_error(load, time: str) -> None:
+    doc = load("two_nurses_one_skill")
+    doc["workers"][0]["en_route"] = {"location": "patient-zhang", "time": time}
+    assert errors_of(doc) == [
+        {"path": "$.workers[0].en_route.time", "message": "must fall within the shift"}
+    ]
+
+
+def test_an_en_route_at_an_unknown_place_or_with_unknown_keys_is_an_error(load) -> None:
+    doc = load("two_nurses_one_skill")
+    doc["workers"][0]["en_route"] = {"location": "mars", "time": "2026-11-23T10:00:00+08:00"}
+    doc["workers"][1]["en_route"] = {"location": "home-wang", "at": "now"}
+    assert paths_of(doc) == {
+        "$.workers[0].en_route.location",
+        "$.workers[1].en_route.at",
+        "$.workers[1].en_route.time",
+    }
+
+
+def test_a_break_longer_than_its_shift_is_an_error(load) -> None:
+    doc = load("break_in_window")
+    doc["workers"][0]["breaks"][0]["duration"] = 9 * 3600 + 1
+    assert paths_of(doc) == {"$.workers[0].breaks[0]"}
+
+
+@pytest.mark.parametrize(
+    "entry", [True, 1.5, "60", None, float("nan"), float("inf"), 10**12, -1, [60]]
+)
+def test_a_matrix_entry_must_be_a_non_negative_integer(load, entry: Any) -> None:
+    doc = load("two_nurses_one_skill")
+    doc["matrix"]["distances"][1][2] = entry
+    (error,) = errors_of(doc)
+    assert error["path"] == "$.matrix.distances[1][2]"
+
+
+def test_matrices_for_an_unknown_kind_or_of_the_wrong_size_are_errors(load) -> None:
+    doc = load("courier_cannot_visit")
+    doc["matrices"] = {
+        "driver": doc["matrix"],
+        "courier": {"durations": [[0, 1]]},
+        "nurse": [[0]],
+    }
+    assert paths_of(doc) == {
+        "$.matrices.driver",
+        "$.matrices.courier.durations",
+        "$.matrices.nurse",
+    }
+
+
+def test_a_task_may_name_only_known_workers_and_locations(load) -> None:
+    doc = load("pickup_before_dropoff")
+    doc["tasks"][0]["pickup"]["location"] = "pharmacy-9"
+    doc["tasks"][0]["pinned_worker"] = "courier-ghost"
+    doc["tasks"][1]["preferred_workers"] = "courier-zhao"
+    assert paths_of(doc) == {
+        "$.tasks[0].pickup.location",
+        "$.tasks[0].pinned_worker",
+        "$.tasks[1].preferred_workers",
+    }
+
+
+@pytest.mark.parametrize("priority", [-1, 101, 50.5, "high", True])
+def test_priority_is_an_integer_from_0_to_100(load, priority: Any) -> None:
+    doc = load("priority_drops_lowest")
+    doc["tasks"][0]["priority"] = priority
+    assert paths_of(doc) == {"$.tasks[0].priority"}
+
+
+def test_wrong_nesting_is_named_where_it_is(load) -> None:
+    doc = load("multiple_windows")
+    doc["tasks"][0]["windows"] = ["2026-11-23T09:00:00+08:00", "2026-11-23T10:00:00+08:00"]
+    doc["workers"][0]["shift"] = [["2026-11-23T08:00:00+08:00", "2026-11-23T17:00:00+08:00"]]
+    doc["tasks"][1]["skills"] = "basic_care"
+    doc["workers"] = doc["workers"] + [{"worker": doc["workers"][0]}]
+    assert paths_of(doc) >= {
+        "$.tasks[0].windows[0]",
+        "$.tasks[0].windows[1]",
+        "$.workers[0].shift",
+        "$.tasks[1].skills",
+        "$.workers[1].worker",
+    }
+
+
+def test_duplicate_workers_and_breaks_are_errors(load) -> None:
+    doc = load("break_in_window")
+    doc["workers"].append(copy.deepcopy(doc["workers"][0]))
+    doc["workers"][0]["breaks"].append(copy.deepcopy(doc["workers"][0]["breaks"][0]))
+    assert paths_of(doc) == {"$.workers[1].id", "$.workers[0].breaks[1].id"}
+
+
+def test_non_finite_and_huge_numbers_are_errors(load) -> None:
+    doc = load("two_nurses_one_skill")
+    doc["locations"][0]["lat"] = float("nan")
+    doc["locations"][1]["lon"] = float("inf")
+    doc["tasks"][0]["duration"] = 10**30
+    doc["workers"][0]["max_tasks"] = 2**63
+    doc["options"] = {"time_limit": float("inf"), "seed": 1.5}
+    assert paths_of(doc) == {
+        "$.locations[0].lat",
+        "$.locations[1].lon",
+        "$.tasks[0].duration",
+        "$.workers[0].max_tasks",
+        "$.options.time_limit",
+        "$.options.seed",
+    }
+
+
+def test_empty_lists_are_a_problem_with_nothing_to_do() -> None:
+    doc = {"version": 1, "locations": [], "matrix": {"durations": []}, "workers": [], "tasks": []}
+    plan = solve_document(doc)
+    assert plan["status"] == "solved" and plan["routes"] == [] and plan["unassigned"] == []
+
+
+def test_a_well_formed_task_nobody_can_serve_is_not_malformed(load) -> None:
+    doc = load("window_closes_before_shift")  # windows outside the shift, a visit too long
+    assert solve_document(doc, time_limit_s=1)["status"] == "solved"
+
+
 WEIRD = [
     None,
     [],
@@ -191,43 +323,87 @@ WEIRD = [
     1.5,
     True,
     float("nan"),
+    float("inf"),
     [[]],
     {"id": 1},
     "2026-11-23T08:00:00",
+    "0001-01-01T00:00:00+08:00",
     ["2026-11-23T08:00:00+08:00"],
+    ["2026-11-23T09:00:00+08:00", "2026-11-23T08:00:00+08:00"],
     10**30,
+    -(2**63),
 ]
 
 
-def _mutations(doc: Any, rng: random.Random) -> Any:
-    """Replace one randomly chosen value anywhere in ``doc`` by something odd."""
-    doc = copy.deepcopy(doc)
-    holders: list[tuple[Any, Any]] = []
-
-    def walk(node: Any) -> None:
-        items = (
-            node.items()
-            if isinstance(node, dict)
-            else enumerate(node)
-            if isinstance(node, list)
-            else ()
-        )
+def _holders(doc: Any) -> list[tuple[Any, Any]]:
+    """Every ``(container, key)`` in ``doc``, depth first."""
+    out: list[tuple[Any, Any]] = []
+    stack = [doc]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            items = list(node.items())
+        elif isinstance(node, list):
+            items = list(enumerate(node))
+        else:
+            continue
         for k, v in items:
-            holders.append((node, k))
-            walk(v)
+            out.append((node, k))
+            stack.append(v)
+    return out
 
-    walk(doc)
-    node, key = rng.choice(holders)
-    node[key] = rng.choice(WEIRD)
+
+def _mutations(doc: Any, rng: random.Random) -> Any:
+    """Change one to three randomly chosen values anywhere in ``doc``: replace one by
+    something odd, delete it, duplicate it (a repeated id) or move another value there."""
+    doc = copy.deepcopy(doc)
+    for _ in range(rng.randint(1, 3)):
+        holders = _holders(doc)
+        if not holders:
+            break
+        node, key = rng.choice(holders)
+        op = rng.random()
+        if op < 0.6:
+            node[key] = copy.deepcopy(rng.choice(WEIRD))
+        elif op < 0.75:
+            del node[key]
+        elif op < 0.85 and isinstance(node, list):
+            node.append(copy.deepcopy(node[key]))
+        else:
+            other, k = rng.choice(holders)
+            node[key] = copy.deepcopy(other[k])
     return doc
 
 
-@pytest.mark.parametrize("name", ["cold_chain_max_ride", "break_in_window", "pinned_task"])
+FUZZED = ["cold_chain_max_ride", "break_in_window", "pinned_task", "en_route_replanning"]
+
+
+@pytest.mark.parametrize("name", FUZZED)
 def test_fuzzed_documents_parse_or_fail_with_paths_never_with_a_traceback(load, name: str) -> None:
     rng = random.Random(name)
     for _ in range(300):
         doc = _mutations(load(name), rng)
         try:
-            parse_problem(doc)
+            parse_problem(copy.deepcopy(doc))
         except InvalidProblem as e:
             assert e.errors and all(e["path"].startswith("$") and e["message"] for e in e.errors)
+
+
+@pytest.mark.parametrize("name", FUZZED)
+def test_fuzzed_documents_that_parse_are_solved_and_pass_both_checkers(load, name: str) -> None:
+    rng = random.Random(f"solve {name}")
+    solved = 0
+    for _ in range(400):
+        doc = _mutations(load(name), rng)
+        try:
+            problem = parse_problem(copy.deepcopy(doc))
+        except InvalidProblem:
+            continue
+        plan = solve_document(copy.deepcopy(doc), time_limit_s=0.3)
+        assert plan["status"] == "solved"
+        assert breaches(problem, plan) == []
+        if isinstance(doc.get("matrix"), dict):  # the independent checker needs it
+            assert check_plan.check(doc, plan)[0] == []
+        solved += 1
+        if solved == 8:
+            break
