@@ -118,6 +118,29 @@ def test_plan_on_a_malformed_problem_exits_2_with_invalid_problem_on_stdout(tmp_
     assert "not a valid problem" in result.stderr and "Traceback" not in result.output
 
 
+def test_plan_reads_stdin_and_reports_progress_on_stderr_only() -> None:
+    problem = (DATA / "cli_two_visits.json").read_text()
+
+    result = run(["plan", "-", "--time-limit", "1", "--seed", "3"], stdin=problem)
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["status"] == "solved"  # stdout is the plan and nothing else
+    assert "solving" in result.stderr and "100%" in result.stderr
+
+
+def test_plan_on_a_problem_with_times_out_of_range_exits_2_with_the_path(tmp_path: Path) -> None:
+    problem = json.loads((DATA / "cli_two_visits.json").read_text())
+    problem["workers"][0]["shift"][0] = "0001-01-01T00:00:00+08:00"
+    path = tmp_path / "ancient.json"
+    path.write_text(json.dumps(problem))
+
+    result = run(["plan", str(path)])
+
+    assert result.exit_code == 2
+    errors = json.loads(result.stdout)["errors"]
+    assert [e["path"] for e in errors] == ["$.workers[0].shift[0]"]
+
+
 def test_plan_on_a_file_that_is_not_json_exits_2_readably(tmp_path: Path) -> None:
     path = tmp_path / "truncated.json"
     path.write_text('{"version": 1, "locations": [')

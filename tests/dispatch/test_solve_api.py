@@ -82,3 +82,13 @@ def test_the_time_limit_a_client_asks_for_is_capped(client, personas, monkeypatc
 @pytest.mark.parametrize("who", ["pharmacist_chen", "nurse_li", "courier_zhao", "patient_wang", "admin_root"])
 def test_only_dispatchers_run_the_optimiser(client, personas, who: str) -> None:
     assert _solve(client, personas, ONE_NURSE_ONE_VISIT, who=who).status_code == 403
+
+
+def test_a_well_formed_task_nobody_can_serve_is_a_200_with_its_reason(client, personas) -> None:
+    body = copy.deepcopy(ONE_NURSE_ONE_VISIT)
+    body["tasks"][0]["skills"] = ["picc"]
+    response = _solve(client, personas, body)
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["unassigned"] == [
+        {"task": "visit-1", "reason": "no_worker_with_skills", "detail": "needs picc; no nurse has it"}
+    ]
