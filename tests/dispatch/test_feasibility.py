@@ -12,11 +12,12 @@ from typing import Any
 import pytest
 
 from dispatch.feasibility import Breach, breaches
-from dispatch.problem import parse_problem
+from dispatch.problem import InvalidProblem, parse_problem
 from dispatch.search import solve, solve_document
 from tests.dispatch import check_plan
 from tests.dispatch.city import make_city
 from tests.dispatch.conftest import DATA, stops_of
+from tests.dispatch.random_problems import random_problem
 
 Doc = dict[str, Any]
 
@@ -285,3 +286,14 @@ def test_the_copied_checker_is_the_shared_one_unchanged() -> None:
     assert [line for line in ours if not line.startswith("# Copied")] == (
         shared.read_text().splitlines()
     )
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_the_solvers_plan_for_a_random_problem_passes_both_checkers(seed: int) -> None:
+    doc = random_problem(seed)
+    try:
+        parse_problem(copy.deepcopy(doc))
+    except InvalidProblem:
+        pytest.skip("a break that cannot fit its shift")
+    plan = solve_document(copy.deepcopy(doc), time_limit_s=0.3)
+    assert both(doc, plan) == ([], [])
