@@ -14,6 +14,7 @@ PURE_MODULES = [
     "dispatch.search",
     "dispatch.plan",
     "dispatch.diagnose",
+    "dispatch.feasibility",
 ]
 FORBIDDEN = ("flask", "sqlalchemy", "celery")
 ROOT = Path(__file__).resolve().parents[2]
