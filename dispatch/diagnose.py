@@ -338,7 +338,7 @@ def _window_detail(problem: Problem, eligible: list[Worker], task: Task, who: st
             t, here = s + stop.duration_s, m_idx[stop.location]
     if not rows:  # only the pair of windows fails together (drop-off too late after pickup)
         w = eligible[0]
-        rows = [(w.earliest_departure, w, "dropoff", task.dropoff)]
+        rows = [(w.earliest_departure, w, *task.stops[-1])]
     arrive, w, typ, stop = min(rows, key=lambda r: r[0])
     label = _LABEL[typ]
     plural = len(stop.windows) > 1
