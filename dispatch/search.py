@@ -41,6 +41,7 @@ def solve(
     time_limit_s: float | None = None,
     seed: int | None = None,
     on_progress: Progress | None = None,
+    decompose: bool = True,
 ) -> Plan:
     """Assign tasks to workers and order each route.
 
@@ -57,6 +58,9 @@ def solve(
     on_progress
         Called as ``on_progress(fraction, message)`` at the start, at the first
         solution, on improvements (at most every 0.5 s) and at the end (1.0).
+    decompose
+        Solve a large day in independent parts (see :mod:`dispatch.decompose`);
+        False models it whole.
 
     Returns
     -------
@@ -68,6 +72,11 @@ def solve(
         time_limit_s if time_limit_s is not None else problem.time_limit_s or DEFAULT_TIME_LIMIT_S
     )
     seed = seed if seed is not None else problem.seed or 0
+    if decompose:
+        from dispatch.decompose import solve_decomposed, worth_decomposing  # it calls solve()
+
+        if worth_decomposing(problem):
+            return solve_decomposed(problem, time_limit_s=limit, seed=seed, on_progress=on_progress)
     report = _Reporter(on_progress, began, limit)
     report(0.0, "building the model")
     solution = model = None
