@@ -180,8 +180,9 @@ def build_route(
         break) + travel; waiting = start - arrival; the departure from the origin
         is delayed so as not to wait at the first stop when no break comes first.
     dropped : list of Task
-        Tasks left out because no placement of the breaks fitted (rare: the
-        solver's break rule is looser than the contract's); lowest priority first.
+        Tasks left out because no placement of the breaks fitted, or waiting broke the
+        ``max_ride`` of a parcel loaded at the start (rare: the solver's rules for
+        both are looser than the contract's); lowest priority first.
     """
     dropped: list[Task] = []
     while True:

@@ -1,0 +1,139 @@
+"""Ruin and recreate: the large-neighbourhood moves after guided local search.
+
+Guided local search stalls in a basin on tightly windowed days (Solomon RC1 and
+R2 stay 4-7 % above the best known after any amount of it, whichever penalty
+factor). Each step here removes a handful of tasks that lie close together (the
+"string removal" idea of Christiaens and Vanden Berghe, 2020, simplified: the
+nearest tasks to a random one, wherever they are routed), then lets OR-Tools'
+own local search put them back and tidy up, to its first local optimum. A better
+plan is kept; a slightly worse one is sometimes taken as the next starting
+point, so the search can walk out of a basin.
+
+OR-Tools 9.15 has this built in (``use_iterated_local_search``), but its
+Python build ignores the setting; ``ReadAssignmentFromRoutes`` also fails after
+a timed search (the model keeps the spent time limit), hence
+``RoutesToAssignment`` on a copy.
+
+Everything is driven by a seeded random generator and each step ends at a local
+optimum, not a clock, so a run is the same for a seed unless the deadline cuts it.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from dispatch.model import Model
+
+RUIN_MAX_TASKS = 15
+"""At most this many tasks removed per step (the paper's suggested average is 10)."""
+RUIN_SHARE = 6
+"""...and at most one task in this many of those routed, for small days."""
+ACCEPT_WORSE_PROBABILITY = 0.1
+ACCEPT_WORSE_RATIO = 1.02
+"""A worse plan becomes the starting point with this probability, if within 2 %."""
+
+
+def ruin_and_recreate(
+    model: Model,
+    solution: pywrapcp.Assignment,
+    *,
+    deadline: float,
+    seed: int,
+    max_steps: int,
+    on_solution: Callable[[int], None] | None = None,
+) -> pywrapcp.Assignment:
+    """Improve ``solution`` until ``deadline`` (monotonic seconds) or ``max_steps``.
+
+    Returns the best assignment found (``solution`` itself if none is better).
+    """
+    routing = model.routing
+    params = _descent_parameters()
+    rng = random.Random(seed)
+    near = _Neighbours(model)
+    best = current = solution
+    best_cost = current_cost = solution.ObjectiveValue()
+    for _ in range(max_steps):
+        left = deadline - time.monotonic()
+        if left <= 0.01:
+            break
+        routes = _routes(routing, current, len(model.problem.workers))
+        removed = near.around(rng, routes)
+        if not removed:
+            break
+        partial = [[i for i in route if i not in removed] for route in routes]
+        start = routing.solver().Assignment(current)
+        if not routing.RoutesToAssignment(partial, True, True, start):
+            continue
+        params.time_limit.FromMilliseconds(max(10, int(left * 1000)))
+        found = routing.SolveFromAssignmentWithParameters(start, params)
+        if found is None:
+            continue
+        cost = found.ObjectiveValue()
+        if cost < current_cost or (
+            rng.random() < ACCEPT_WORSE_PROBABILITY and cost < current_cost * ACCEPT_WORSE_RATIO
+        ):
+            current, current_cost = routing.solver().Assignment(found), cost
+        if cost < best_cost:
+            best = current if current_cost == cost else routing.solver().Assignment(found)
+            best_cost = cost
+            if on_solution is not None:
+                on_solution(cost)
+    return best
+
+
+def _descent_parameters() -> pywrapcp.DefaultRoutingSearchParameters:
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+    return params
+
+
+def _routes(
+    routing: pywrapcp.RoutingModel, solution: pywrapcp.Assignment, n: int
+) -> list[list[int]]:
+    out = []
+    for v in range(n):
+        route, i = [], solution.Value(routing.NextVar(routing.Start(v)))
+        while not routing.IsEnd(i):
+            route.append(i)
+            i = solution.Value(routing.NextVar(i))
+        out.append(route)
+    return out
+
+
+class _Neighbours:
+    """Tasks by travel time from one another's main stop (the visit, or the drop-off)."""
+
+    def __init__(self, model: Model):
+        self.model = model
+        self.tasks = sorted(model.task_nodes)
+        problem, loc = model.problem, []
+        for ti in self.tasks:
+            task = problem.tasks[ti]
+            main = task.visit if task.kind == "visit" else task.dropoff
+            loc.append(problem.location_index[main.location])
+        self.loc = np.array(loc, dtype=np.int64)
+        # Nearness only picks which tasks to remove together: one matrix will do.
+        self.matrix = problem.matrix_for(problem.workers[0]).durations
+
+    def around(self, rng: random.Random, routes: list[list[int]]) -> set[int]:
+        """Routing indices of up to :data:`RUIN_MAX_TASKS` routed tasks near a random one."""
+        routed = {i for route in routes for i in route}
+        positions = [
+            p for p, ti in enumerate(self.tasks) if self.model.task_nodes[ti][-1] in routed
+        ]
+        if not positions:
+            return set()
+        size = max(1, min(RUIN_MAX_TASKS, len(positions) // RUIN_SHARE))
+        size = rng.randint(max(1, size // 2), size)
+        seed = positions[rng.randrange(len(positions))]
+        candidates = np.array(positions)
+        order = np.argsort(self.matrix[self.loc[seed], self.loc[candidates]], kind="stable")
+        removed: set[int] = set()
+        for p in candidates[order[:size]]:
+            removed.update(self.model.task_nodes[self.tasks[p]])
+        return removed
