@@ -36,7 +36,8 @@ FIRST_SOLUTION_SHARE = 0.6
 PARALLEL_INSERTION_MAX_NODES = 400
 GLS_SHARE = 0.2
 GLS_SOLUTIONS_PER_TASK = 100
-"""Guided local search runs until this share of the time, and for this many solutions."""
+"""Guided local search runs until this share of the time (or of what the first plan left),
+and for at most this many solutions."""
 RUIN_STEPS_PER_TASK = 30
 PROGRESS_EVERY_S = 0.5
 
@@ -144,13 +145,17 @@ def _search(
     n_tasks = len(model.candidates)
     seconds = min(seconds, CAP_BASE_S + CAP_PER_TASK_S * n_tasks)
     routing = model.routing
-    routing.AddAtSolutionCallback(lambda: report.solution(routing.CostVar().Max()))
+    # The model keeps this callback alive; a closure over `routing` would be a cycle through
+    # C++ that Python's collector cannot see, keeping every part's model in memory.
+    cost = routing.CostVar()
+    routing.AddAtSolutionCallback(lambda: report.solution(cost.Max()))
     solution = _first_solution(model, began + seconds * FIRST_SOLUTION_SHARE)
     report.raise_if_failed()
     if solution is None:
         return None
-    gls_deadline = began + seconds * GLS_SHARE
-    if time.monotonic() < gls_deadline:
+    now = time.monotonic()
+    gls_deadline = max(began + seconds * GLS_SHARE, now + (began + seconds - now) * GLS_SHARE)
+    if now < gls_deadline:
         params = _parameters(routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH)
         params.guided_local_search_lambda_coefficient = GLS_LAMBDA
         # Counted in solutions, not seconds, so the phase ends at the same plan on any machine.
