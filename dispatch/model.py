@@ -58,6 +58,7 @@ class Model:
     task_nodes: dict[int, list[int]] = field(default_factory=dict)  # task index -> routing indices
     breaks: dict[int, list[tuple[Break, pywrapcp.IntervalVar]]] = field(default_factory=dict)
     transits: list[int] = field(default_factory=list)  # per worker: its time transit callback
+    penalties: dict[int, int] = field(default_factory=dict)  # task index -> cost of leaving it out
     driven: pywrapcp.RoutingDimension | None = None  # see _driven
 
 
@@ -268,6 +269,7 @@ def _add_tasks(model: Model, travel: dict[str, np.ndarray], horizon: int) -> Non
         task = problem.tasks[ti]
         idx = model.task_nodes[ti]
         penalty = pinned_penalty if task.pinned_worker else big * (1 + task.priority)
+        model.penalties[ti] = penalty
         # -1 is "unperformed". (SetAllowedVehiclesForIndex's Span binding is broken in 9.15.)
         if len(allowed) < len(problem.workers):
             for i in idx:

@@ -20,6 +20,7 @@ optimum, not a clock, so a run is the same for a seed unless the deadline cuts i
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -29,6 +30,8 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 from ortools.util import optional_boolean_pb2
 
 from dispatch.model import Model
+
+log = logging.getLogger("dispatch.ruin")
 
 RUIN_MAX_TASKS = 15
 """At most this many tasks removed per step (the paper's suggested average is 10)."""
@@ -46,7 +49,8 @@ HEAVY_OPERATORS = (
 OFF = optional_boolean_pb2.BOOL_FALSE
 ACCEPT_WORSE_PROBABILITY = 0.1
 ACCEPT_WORSE_RATIO = 1.02
-"""A worse plan becomes the starting point with this probability, if within 2 %."""
+"""A worse plan becomes the starting point with this probability, if within 2 % and it
+leaves out no more than the current one."""
 
 
 def ruin_and_recreate(
@@ -56,19 +60,24 @@ def ruin_and_recreate(
     deadline: float,
     seed: int,
     max_steps: int,
+    min_steps: int = 0,
     on_solution: Callable[[int], None] | None = None,
-) -> pywrapcp.Assignment:
+) -> tuple[pywrapcp.Assignment, bool]:
     """Improve ``solution`` until ``deadline`` (monotonic seconds) or ``max_steps``.
 
-    Returns the best assignment found (``solution`` itself if none is better).
+    Returns the best assignment found (``solution`` itself if none is better), and
+    whether it stopped early because the time left, at the pace of its first step,
+    would not afford ``min_steps`` steps.
     """
+    began = time.monotonic()
     routing = model.routing
     params = _descent_parameters()
     rng = random.Random(seed)
     near = _Neighbours(model)
     best = current = solution
     best_cost = current_cost = solution.ObjectiveValue()
-    for _ in range(max_steps):
+    steps = 0
+    for steps in range(1, max_steps + 1):
         left = deadline - time.monotonic()
         if left <= 0.01:
             break
@@ -85,8 +94,11 @@ def ruin_and_recreate(
         if found is None:
             continue
         cost = found.ObjectiveValue()
+        if steps == 1 and (time.monotonic() - began) * min_steps > deadline - began:
+            log.debug("ruin and recreate too slow: %.2f s a step", time.monotonic() - began)
+            return (routing.solver().Assignment(found) if cost < best_cost else best), True
         if cost < current_cost or (
-            rng.random() < ACCEPT_WORSE_PROBABILITY and cost < current_cost * ACCEPT_WORSE_RATIO
+            rng.random() < ACCEPT_WORSE_PROBABILITY and _near(model, found, current, current_cost)
         ):
             current, current_cost = routing.solver().Assignment(found), cost
         if cost < best_cost:
@@ -94,7 +106,31 @@ def ruin_and_recreate(
             best_cost = cost
             if on_solution is not None:
                 on_solution(cost)
-    return best
+    log.debug("ruin and recreate steps=%d nodes=%d cost=%d", steps, routing.Size(), best_cost)
+    return best, False
+
+
+def _near(
+    model: Model, found: pywrapcp.Assignment, current: pywrapcp.Assignment, current_cost: int
+) -> bool:
+    """Does ``found`` leave out no more than ``current``, with travel within the ratio?
+
+    Travel is compared without the penalties of the tasks left out: they dwarf it,
+    so "within 2 %" of the whole cost would let the walk drop tasks.
+    """
+    dropped, dropped_now = _left_out(model, found), _left_out(model, current)
+    travel, travel_now = found.ObjectiveValue() - dropped, current_cost - dropped_now
+    return dropped <= dropped_now and travel < travel_now * ACCEPT_WORSE_RATIO
+
+
+def _left_out(model: Model, solution: pywrapcp.Assignment) -> int:
+    """The part of the cost that is tasks left out."""
+    routing = model.routing
+    return sum(
+        model.penalties[ti]
+        for ti, idx in model.task_nodes.items()
+        if solution.Value(routing.NextVar(idx[-1])) == idx[-1]
+    )
 
 
 def _descent_parameters() -> pywrapcp.DefaultRoutingSearchParameters:
