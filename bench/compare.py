@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.check_plan import check
+from tests.dispatch.check_plan import check
 from bench.peers import PeerRun, solve_pyvrp, solve_vroom
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -54,6 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engines", default=",".join(ENGINES), help="ours,vroom,pyvrp")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--plans", type=Path, help="save each engine's plan in this folder")
+    parser.add_argument(
+        "--without-preferences",
+        action="store_true",
+        help="drop preferred_workers first: VROOM cannot model them, and honouring them "
+        "trades travel for continuity of care, so travel is compared like for like",
+    )
     args = parser.parse_args(argv)
     engines = [e for e in args.engines.split(",") if e]
     unknown = set(engines) - set(ENGINES)
@@ -62,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for spec in args.problems:
         name, doc = load_problem(spec)
+        if args.without_preferences:
+            name += " (no preferences)"
+            for task in doc["tasks"]:
+                task.pop("preferred_workers", None)
         rows = compare(name, doc, engines, args.time_limit, args.seed, args.threads, args.plans)
         print(render(name, doc, args.time_limit, rows), flush=True)
         results.append({"problem": name, "time_limit": args.time_limit, "engines": rows})

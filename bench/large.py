@@ -9,7 +9,7 @@ process's peak (generating the document, parsing it, solving), and the peak
 of the whole process tree while solving, sampled from ``/proc`` every 0.2 s. Wall time is that of
 :func:`dispatch.search.solve` alone, as a caller that already holds a problem
 sees it. Breaches are counted by the independent plan checker
-(``bench/check_plan.py``). Timings depend on the machine and on what else it
+(``tests/dispatch/check_plan.py``). Timings depend on the machine and on what else it
 runs; nothing is asserted.
 """
 
@@ -33,7 +33,7 @@ TARGETS = {"small": 10.0, "medium": 30.0, "large": 60.0}
 
 def run_one(size: str, seed: int, limit: float, district_split: str, processes: int | None) -> dict:
     """Generate, parse, solve and check one day in this process; return the figures."""
-    from bench import check_plan
+    from tests.dispatch import check_plan
     from bench.city import make_city
     from dispatch import decompose, split
     from dispatch.problem import parse_problem

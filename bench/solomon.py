@@ -102,7 +102,7 @@ def to_problem(path: Path) -> dict[str, Any]:
 
 def run_instance(path: Path, bks: dict[str, Any], time_limit: float, seed: int) -> dict[str, Any]:
     """Solve one instance and measure it the DIMACS way."""
-    from bench.check_plan import check
+    from tests.dispatch.check_plan import check
     from dispatch.search import solve_document
 
     problem = to_problem(path)
