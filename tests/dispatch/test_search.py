@@ -68,6 +68,68 @@ def test_a_cold_parcel_rides_no_longer_than_its_max_ride(load, solve_checked) ->
     assert "max_ride" in detail_of(plan, "parcel-cold-z")
 
 
+def _two_cold_parcels(max_ride: int) -> dict:
+    """Two cold parcels at one pharmacy: one for a patient near it, one far beyond.
+
+    Carried together, whichever is dropped second rides over 1,000 s (near then far:
+    the far one rides 60 + 300 + 180 + 700 = 1,240 s); one trip each keeps both rides
+    under 1,000 s but drives back to the pharmacy in between.
+    """
+    shift = ["2026-11-23T08:00:00+08:00", "2026-11-23T17:00:00+08:00"]
+    d = [[0, 300, 500, 1100], [300, 0, 300, 900], [500, 300, 0, 700], [1100, 900, 700, 0]]
+    return {
+        "version": 1,
+        "locations": [
+            {"id": i, "lat": 39.1 + k / 100, "lon": 117.2}
+            for k, i in enumerate(["depot", "pharmacy", "near", "far"])
+        ],
+        "matrix": {"durations": d, "distances": d},
+        "workers": [
+            {"id": "courier-zhao", "kind": "courier", "skills": [], "districts": ["hexi"],
+             "start": "depot", "end": "depot", "shift": shift}
+        ],
+        "tasks": [
+            {"id": f"parcel-{where}", "kind": "delivery", "district": "hexi",
+             "pickup": {"location": "pharmacy", "duration": 60},
+             "dropoff": {"location": where, "duration": 180}, "max_ride": max_ride}
+            for where in ("near", "far")
+        ],
+    }
+
+
+def test_two_cold_parcels_go_in_two_trips_when_together_one_would_ride_too_long(
+    solve_checked,
+) -> None:
+    plan = solve_checked(_two_cold_parcels(max_ride=1000))
+    assert plan["unassigned"] == []
+    types = [s["type"] for s in stops_of(plan, "courier-zhao")]
+    assert types == ["start", "pickup", "dropoff", "pickup", "dropoff", "end"]
+
+
+def test_with_time_to_spare_both_cold_parcels_ride_together(solve_checked) -> None:
+    plan = solve_checked(_two_cold_parcels(max_ride=1300))
+    types = [s["type"] for s in stops_of(plan, "courier-zhao")]
+    assert types == ["start", "pickup", "pickup", "dropoff", "dropoff", "end"]
+
+
+def test_a_parcel_loaded_at_the_start_never_rides_over_its_limit_while_the_courier_waits(
+    solve_checked,
+) -> None:
+    """The model bounds such a ride by travel and service only; the exact timing keeps it."""
+    doc = _two_cold_parcels(max_ride=1200)
+    doc["tasks"] = doc["tasks"][1:]
+    del doc["tasks"][0]["pickup"]
+    # The far patient is in only from 10:00: leaving at 08:00, the parcel would ride two hours.
+    doc["tasks"][0]["dropoff"]["windows"] = [
+        ["2026-11-23T10:00:00+08:00", "2026-11-23T11:00:00+08:00"]
+    ]
+    plan = solve_checked(doc)  # the checker measures each ride from the departure
+    assert plan["unassigned"] == []
+    start, far = stops_of(plan, "courier-zhao")[:2]
+    assert far["start"] == "2026-11-23T10:00:00+08:00"
+    assert start["departure"] == "2026-11-23T09:41:40+08:00"  # 1,100 s before: no waiting
+
+
 def test_lunch_starts_inside_its_window_between_two_stops(load, solve_checked) -> None:
     plan = solve_checked(load("break_in_window"))
     stops = stops_of(plan, "nurse-li")
