@@ -9,10 +9,17 @@ own local search put them back and tidy up, to its first local optimum. A better
 plan is kept; a slightly worse one is sometimes taken as the next starting
 point, so the search can walk out of a basin.
 
-OR-Tools 9.15 has this built in (``use_iterated_local_search``), but its
-Python build ignores the setting; ``ReadAssignmentFromRoutes`` also fails after
+OR-Tools 9.15 has an iterated local search of its own (``use_iterated_local_search``
+with a SISR ruin strategy); tried here, it stopped after one descent (0.2 s of a
+10 s budget on R205) unless guided local search was also set, and then did no
+better than guided local search alone. ``ReadAssignmentFromRoutes`` fails after
 a timed search (the model keeps the spent time limit), hence
 ``RoutesToAssignment`` on a copy.
+
+A step costs about 0.3 s on Solomon's 100 customers and 2-3 s on 200: most of it
+is the descent proving its local optimum after the last improving move (seen
+with ``log_search``), so on large parts guided local search takes over (see
+``RUIN_MIN_STEPS`` in :mod:`dispatch.search`).
 
 Everything is driven by a seeded random generator and each step ends at a local
 optimum, not a clock, so a run is the same for a seed unless the deadline cuts it.
@@ -27,9 +34,9 @@ from collections.abc import Callable
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
-from ortools.util import optional_boolean_pb2
 
 from dispatch.model import Model
+from dispatch.parameters import search_parameters
 
 log = logging.getLogger("dispatch.ruin")
 
@@ -37,16 +44,6 @@ RUIN_MAX_TASKS = 15
 """At most this many tasks removed per step (the paper's suggested average is 10)."""
 RUIN_SHARE = 6
 """...and at most one task in this many of those routed, for small days."""
-NEIGHBOURS_RATIO, NEIGHBOURS_MIN = 0.3, 10
-HEAVY_OPERATORS = (
-    "global_cheapest_insertion_path_lns",
-    "local_cheapest_insertion_path_lns",
-    "relocate_path_global_cheapest_insertion_insert_unperformed",
-    "global_cheapest_insertion_visit_types_lns",
-    "local_cheapest_insertion_visit_types_lns",
-)
-"""Left out of each step's descent (see :func:`_descent_parameters`)."""
-OFF = optional_boolean_pb2.BOOL_FALSE
 ACCEPT_WORSE_PROBABILITY = 0.1
 ACCEPT_WORSE_RATIO = 1.02
 """A worse plan becomes the starting point with this probability, if within 2 % and it
@@ -134,22 +131,8 @@ def _left_out(model: Model, solution: pywrapcp.Assignment) -> int:
 
 
 def _descent_parameters() -> pywrapcp.DefaultRoutingSearchParameters:
-    """Greedy descent with a lighter neighbourhood, so that a step costs less.
-
-    A step's worth is in how many are taken: each move is tried on the nearest
-    :data:`NEIGHBOURS_RATIO` of the nodes only, and the insertion-heuristic LNS
-    operators (whole routes rebuilt by cheapest insertion) are left to guided local
-    search. Measured on the 12 Solomon instances at 10 s: mean gap 1.23 % and worst
-    4.14 % with OR-Tools' default operators, 0.92 % and 3.13 % with these.
-    """
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
-    params.ls_operator_neighbors_ratio = NEIGHBOURS_RATIO
-    params.ls_operator_min_neighbors = NEIGHBOURS_MIN
-    operators = params.local_search_operators
-    for name in HEAVY_OPERATORS:
-        setattr(operators, f"use_{name}", OFF)
-    return params
+    """Greedy descent: each step ends at a local optimum, not at a clock."""
+    return search_parameters(routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT)
 
 
 def _routes(

@@ -20,6 +20,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from dispatch.diagnose import diagnose
 from dispatch.model import Model, build_model
+from dispatch.parameters import search_parameters
 from dispatch.plan import NOT_WORTH_SERVING, Plan, Route, Unassigned, build_route
 from dispatch.problem import InvalidProblem, Problem, parse_problem
 from dispatch.ruin import ruin_and_recreate
@@ -186,7 +187,7 @@ def _guided(model: Model, solution: pywrapcp.Assignment, deadline: float) -> pyw
     """Guided local search from ``solution`` until ``deadline``, or its solution budget."""
     if time.monotonic() >= deadline:
         return solution
-    params = _parameters(routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH)
+    params = search_parameters(routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH)
     params.guided_local_search_lambda_coefficient = GLS_LAMBDA
     # Counted in solutions, not seconds, so the phase ends at the same plan on any machine.
     params.solution_limit = GLS_SOLUTIONS_PER_TASK * len(model.candidates)
@@ -210,7 +211,7 @@ def _first_solution(model: Model, deadline: float) -> pywrapcp.Assignment | None
         if routing.Size() <= PARALLEL_INSERTION_MAX_NODES
         else routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
     )
-    params = _parameters(routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT)
+    params = search_parameters(routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT)
     params.first_solution_strategy = strategy
     params.solution_limit = 1
     _time_limit(params, deadline)
@@ -222,12 +223,6 @@ def _first_solution(model: Model, deadline: float) -> pywrapcp.Assignment | None
         _time_limit(params, deadline + 1.0)
         solution = routing.SolveWithParameters(params)
     return solution
-
-
-def _parameters(metaheuristic: int) -> pywrapcp.DefaultRoutingSearchParameters:
-    params = pywrapcp.DefaultRoutingSearchParameters()
-    params.local_search_metaheuristic = metaheuristic
-    return params
 
 
 def _time_limit(params: pywrapcp.DefaultRoutingSearchParameters, deadline: float) -> None:

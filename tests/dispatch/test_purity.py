@@ -15,6 +15,10 @@ PURE_MODULES = [
     "dispatch.plan",
     "dispatch.diagnose",
     "dispatch.feasibility",
+    "dispatch.parameters",
+    "dispatch.ruin",
+    "dispatch.split",
+    "dispatch.decompose",
 ]
 FORBIDDEN = ("flask", "sqlalchemy", "celery")
 ROOT = Path(__file__).resolve().parents[2]
