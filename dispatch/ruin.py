@@ -44,6 +44,9 @@ RUIN_MAX_TASKS = 15
 """At most this many tasks removed per step (the paper's suggested average is 10)."""
 RUIN_SHARE = 6
 """...and at most one task in this many of those routed, for small days."""
+PACE_STEPS = 3
+"""Steps taken before judging the pace: a step's time varies with what it removed, so one
+step alone is a poor guide."""
 ACCEPT_WORSE_PROBABILITY = 0.1
 ACCEPT_WORSE_RATIO = 1.02
 """A worse plan becomes the starting point with this probability, if within 2 % and it
@@ -63,8 +66,8 @@ def ruin_and_recreate(
     """Improve ``solution`` until ``deadline`` (monotonic seconds) or ``max_steps``.
 
     Returns the best assignment found (``solution`` itself if none is better), and
-    whether it stopped early because the time left, at the pace of its first step,
-    would not afford ``min_steps`` steps.
+    whether it stopped early because its time, at the pace of its first
+    :data:`PACE_STEPS` steps, would not afford ``min_steps`` steps.
     """
     began = time.monotonic()
     routing = model.routing
@@ -91,8 +94,9 @@ def ruin_and_recreate(
         if found is None:
             continue
         cost = found.ObjectiveValue()
-        if steps == 1 and (time.monotonic() - began) * min_steps > deadline - began:
-            log.debug("ruin and recreate too slow: %.2f s a step", time.monotonic() - began)
+        pace = (time.monotonic() - began) / steps
+        if steps == PACE_STEPS and pace * min_steps > deadline - began:
+            log.debug("ruin and recreate too slow: %.2f s a step", pace)
             return (routing.solver().Assignment(found) if cost < best_cost else best), True
         if cost < current_cost or (
             rng.random() < ACCEPT_WORSE_PROBABILITY and _near(model, found, current, current_cost)
