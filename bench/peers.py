@@ -257,7 +257,7 @@ def pyvrp_misfit(problem: Problem) -> list[str]:
     if any(len(stop.windows) > 1 for t in problem.tasks for _, stop in t.stops):
         why.append("several windows")
     if any(
-        0 < sum(_eligible(w, t) for w in problem.workers) < len(problem.workers)
+        0 < sum(w.may_serve(t) for w in problem.workers) < len(problem.workers)
         for t in problem.tasks
     ):
         why.append("skills/districts/kinds/pins")
@@ -419,7 +419,7 @@ def _big(problem: Problem) -> int:
 def _servable(problem: Problem, task: Task) -> bool:
     """Could any worker take ``task`` at all (eligibility and load)? PyVRP is spared the rest."""
     return any(
-        _eligible(w, task) and all(v <= w.capacity.get(k, 0) for k, v in task.load.items())
+        w.may_serve(task) and all(v <= w.capacity.get(k, 0) for k, v in task.load.items())
         for w in problem.workers
     )
 
@@ -524,16 +524,6 @@ def _origin_time(problem: Problem) -> int:
 def _dimensions(problem: Problem) -> list[str]:
     names = {d for w in problem.workers for d in w.capacity}
     return sorted(names | {d for t in problem.tasks for d in t.load})
-
-
-def _eligible(w: Worker, task: Task) -> bool:
-    """May ``w`` serve ``task`` at all (kind, skills, district, pin), time and load aside?"""
-    return (
-        w.kind == task.worker_kind
-        and task.skills <= w.skills
-        and task.district in w.districts
-        and task.pinned_worker in (None, w.id)
-    )
 
 
 def _code(codes: dict[str, int], name: str) -> int:

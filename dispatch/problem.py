@@ -113,6 +113,15 @@ class Worker:
         """Epoch seconds: the en-route time when re-planning, else the shift start."""
         return self.en_route.time if self.en_route else self.shift.start
 
+    def may_serve(self, task: Task) -> bool:
+        """Kind, skills, district and pin allow it; time and load are judged elsewhere."""
+        return (
+            self.kind == task.worker_kind
+            and task.skills <= self.skills
+            and task.district in self.districts
+            and task.pinned_worker in (None, self.id)
+        )
+
 
 @dataclass(frozen=True)
 class TaskStop:

@@ -120,7 +120,7 @@ def _components(problem: Problem) -> tuple[list[Part], list[int]]:
     orphans = []
     for ti, task in enumerate(problem.tasks):
         key = (task.worker_kind, task.district)
-        linked = [v for v in able.get(key, ()) if _can(problem.workers[v], task)]
+        linked = [v for v in able.get(key, ()) if problem.workers[v].may_serve(task)]
         if not linked:
             orphans.append(ti)
             continue
@@ -135,16 +135,6 @@ def _components(problem: Problem) -> tuple[list[Part], list[int]]:
         for r, tasks in groups.items()
     ]
     return sorted(parts, key=lambda p: p.tasks[0]), orphans
-
-
-def _can(worker: Worker, task: Task) -> bool:
-    """Could the worker serve the task, timing aside? (Kind, skills, district, pin.)"""
-    return (
-        worker.kind == task.worker_kind
-        and task.skills <= worker.skills
-        and task.district in worker.districts
-        and task.pinned_worker in (None, worker.id)
-    )
 
 
 def _share_out(
@@ -183,7 +173,7 @@ def _share_out(
         v: [
             g
             for g, ts in enumerate(groups)
-            if any(_can(problem.workers[v], problem.tasks[t]) for t in ts)
+            if any(problem.workers[v].may_serve(problem.tasks[t]) for t in ts)
         ]
         for v in free
     }

@@ -33,6 +33,22 @@ def test_a_well_formed_document_becomes_epoch_seconds_and_keeps_the_shift_offset
     assert [t.id for t in problem.tasks] == ["visit-zhang-picc", "visit-chen", "visit-zhang-wound"]
 
 
+def test_a_worker_may_serve_a_task_of_its_kind_skills_district_and_pin(load) -> None:
+    doc = load("two_nurses_one_skill")
+    doc["tasks"][1]["pinned_worker"] = "nurse-wang"
+    doc["tasks"].append(dict(doc["tasks"][1], id="visit-far", district="nankai"))
+    del doc["tasks"][-1]["pinned_worker"]
+    problem = parse_problem(doc)
+    li, wang = problem.workers
+    picc, chen, wound, far = problem.tasks
+    assert li.may_serve(picc) and not wang.may_serve(picc)  # skills
+    assert wang.may_serve(chen) and not li.may_serve(chen)  # the pin
+    assert not li.may_serve(wound) and not wang.may_serve(wound)  # nobody has wound_care
+    assert not li.may_serve(far)  # another district
+    courier = parse_problem(load("cold_chain_max_ride")).workers[0]
+    assert not courier.may_serve(chen)  # a courier does no visits
+
+
 def test_an_unknown_key_is_named_with_its_path(load) -> None:
     doc = load("two_nurses_one_skill")
     doc["tasks"][1]["colour"] = "red"
