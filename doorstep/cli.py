@@ -268,6 +268,44 @@ def _read_problem(path: str) -> Any:
         raise InputError(f"{path} is {message}.") from None
 
 
+# --- geography -------------------------------------------------------------------------
+
+@cli.group()
+def routing() -> None:
+    """Geography: which district a point is in, travel times between places."""
+
+
+@routing.command("district")
+@click.argument("lat", type=float)
+@click.argument("lon", type=float)
+@click.option("--crs", type=click.Choice(["wgs84", "gcj02", "bd09"]), default="wgs84", show_default=True,
+              help="The coordinates' system: GPS/OpenStreetMap (wgs84), AMap/Tencent/WeChat (gcj02), Baidu (bd09).")
+def routing_district(lat: float, lon: float, crs: str) -> None:
+    """Print the served district of a point (its code, then its names); exit 1 outside every district."""
+    from routing.crs import to_wgs84
+    from routing.geo import check_lat_lon
+
+    try:
+        check_lat_lon(lat, lon)
+        lat, lon = to_wgs84(lat, lon, crs)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    index = _district_index()
+    code = index.locate(lat, lon)
+    if code is None:
+        raise click.ClickException(f"({lat:.6f}, {lon:.6f}) is outside every served district "
+                                   f"({', '.join(index.codes)}).")
+    district = index.district(code)
+    click.echo(f"{code}\t{district.name}\t{district.name_zh}")
+
+
+def _district_index() -> Any:
+    """The deployment's districts: ``DOORSTEP_DISTRICTS_FILE`` if set, else the shipped ones."""
+    from routing.districts import DistrictIndex
+
+    return DistrictIndex.default()
+
+
 # --- running it --------------------------------------------------------------------------
 
 @cli.command()

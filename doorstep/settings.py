@@ -26,6 +26,12 @@ def parse_int(value: str | None, default: int) -> int:
     return int(value)
 
 
+def parse_float(value: str | None, default: float) -> float:
+    if value is None or value == "":
+        return default
+    return float(value)
+
+
 def normalise_database_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL whatever scheme the platform hands us."""
     for prefix in ("postgres://", "postgresql://"):
@@ -49,6 +55,17 @@ class Settings:
     task_soft_time_limit_s: int = 120
     task_time_limit_s: int = 180
     testing: bool = False
+    # Geography (routing/): see the README's "Geography" section.
+    routing_engine: str = "geodesic"  # geodesic | osrm | valhalla
+    routing_url: str | None = None  # the road engine's base URL
+    routing_timeout_s: float = 10.0
+    detour_factor: float = 1.3  # geodesic: road distance / straight-line distance
+    handover_s: int = 0  # geodesic: parking and finding the door, per trip between two places
+    geocoder: str | None = None  # a geopy geocoder name: nominatim, baidu, ...; none: phones send coordinates
+    geocoder_url: str | None = None  # its domain or base URL, for a self-hosted Nominatim
+    geocoder_api_key: str | None = None
+    geocoder_min_delay_s: float = 1.0  # Nominatim's usage policy: one request a second
+    districts_file: Path | None = None  # the served districts as GeoJSON; default: Tianjin's six central districts
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -80,6 +97,16 @@ class Settings:
             refresh_token_days=parse_int(env.get("DOORSTEP_REFRESH_TOKEN_DAYS"), 14),
             solver_time_limit_s=parse_int(env.get("DOORSTEP_SOLVER_TIME_LIMIT"), 10),
             testing=parse_bool(env.get("DOORSTEP_TESTING")),
+            routing_engine=(env.get("DOORSTEP_ROUTING_ENGINE") or "geodesic").strip().lower(),
+            routing_url=env.get("DOORSTEP_ROUTING_URL") or None,
+            routing_timeout_s=parse_float(env.get("DOORSTEP_ROUTING_TIMEOUT"), 10.0),
+            detour_factor=parse_float(env.get("DOORSTEP_DETOUR_FACTOR"), 1.3),
+            handover_s=parse_int(env.get("DOORSTEP_HANDOVER_S"), 0),
+            geocoder=(env.get("DOORSTEP_GEOCODER") or "").strip().lower() or None,
+            geocoder_url=env.get("DOORSTEP_GEOCODER_URL") or None,
+            geocoder_api_key=env.get("DOORSTEP_GEOCODER_API_KEY") or None,
+            geocoder_min_delay_s=parse_float(env.get("DOORSTEP_GEOCODER_MIN_DELAY"), 1.0),
+            districts_file=Path(env["DOORSTEP_DISTRICTS_FILE"]) if env.get("DOORSTEP_DISTRICTS_FILE") else None,
         )
 
     def with_overrides(self, **overrides: object) -> "Settings":
