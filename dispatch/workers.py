@@ -44,9 +44,9 @@ class PreconditionFailed(DomainError):
 
 
 def district_codes() -> tuple[str, ...]:
-    from routing.districts import DistrictIndex
+    from doorstep.geography import districts
 
-    return DistrictIndex.default().codes
+    return districts().codes
 
 
 def check_districts(districts: Iterable[str], field: str = "districts") -> dict[str, list[str]]:

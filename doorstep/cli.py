@@ -41,9 +41,12 @@ class DoorstepGroup(click.Group):
         from sqlalchemy.exc import SQLAlchemyError
 
         from doorstep.errors import DomainError
+        from doorstep.geography import DistrictsFileError
 
         try:
             return super().invoke(ctx)
+        except DistrictsFileError as exc:
+            raise click.ClickException(str(exc)) from None
         except DomainError as exc:
             fields = "".join(f"\n  {path}: {' '.join(msgs)}" for path, msgs in exc.errors.items())
             raise click.ClickException(exc.detail + fields) from None
@@ -300,10 +303,21 @@ def routing_district(lat: float, lon: float, crs: str) -> None:
 
 
 def _district_index() -> Any:
-    """The deployment's districts: ``DOORSTEP_DISTRICTS_FILE`` if set, else the shipped ones."""
-    from routing.districts import DistrictIndex
+    """The deployment's districts: ``DOORSTEP_DISTRICTS_FILE`` if set, else the shipped ones.
 
-    return DistrictIndex.default()
+    The app's own index when there is an app (tests pass one); otherwise the file
+    alone, so a look-up needs no database, broker or instance folder.
+    """
+    import os
+
+    from flask import Flask
+
+    from doorstep.geography import districts, load_districts
+
+    app = click.get_current_context().find_root().obj
+    if isinstance(app, Flask):
+        return districts(app)
+    return load_districts(os.environ.get("DOORSTEP_DISTRICTS_FILE") or None)
 
 
 # --- running it --------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from doorstep.accounts import create_user
 from doorstep.auth import Actor
 from doorstep.db import session
 from doorstep.errors import Conflict
+from doorstep.geography import districts as served_districts
 from doorstep.models import User
 from orders.catalogue import catalogue_data, seed_catalogue
 from orders.service import (
@@ -36,7 +37,6 @@ from orders.service import (
     review_prescription,
     triage_care_order,
 )
-from routing.districts import DistrictIndex
 
 DEMO_ADMIN, DEMO_NURSE = "demo_admin", "demo_nurse"
 NURSES, COURIERS, PATIENTS, BOOKING_PATIENTS = 12, 8, 60, 40
@@ -106,6 +106,11 @@ def seed_demo(day: Date, *, seed: int = 7, progress: Progress | None = None) -> 
     if existing is not None:
         raise Conflict(f"Demo data already exists (seeded for {existing}); start from an empty database "
                        "to seed it again.")
+    served = served_districts().codes
+    if set(served) != set(DISTRICT_WEIGHTS):
+        # Its pharmacies, streets and patients are Tianjin's: they would land outside other districts.
+        raise Conflict(f"The demo hospital is in central Tianjin and needs its six districts; this deployment "
+                       f"serves {', '.join(served)} (DOORSTEP_DISTRICTS_FILE). Seed it without that setting.")
     builder = _Builder(day, random.Random(seed), progress or (lambda _stage: None))
     return builder.build()
 
@@ -114,7 +119,7 @@ class _Builder:
     def __init__(self, day: Date, rng: random.Random, progress: Progress) -> None:
         self.day, self.rng, self.tick = day, rng, progress
         self.tz = _tz()
-        self.index = DistrictIndex.default()
+        self.index = served_districts()
         self.result = DemoHospital(date=day.isoformat())
         self.used_names: set[str] = set()
         self.admin: Actor | None = None

@@ -23,6 +23,7 @@ from doorstep.audit import record_access
 from doorstep.auth import Actor
 from doorstep.db import session, utcnow
 from doorstep.errors import Conflict, Forbidden, ValidationFailed
+from doorstep.geography import districts
 from orders.access import (
     access_care_order,
     access_delivery_order,
@@ -64,13 +65,12 @@ def local_tz() -> ZoneInfo:
 def locate_point(lat: float, lon: float, crs: str = "wgs84") -> tuple[float, float, str]:
     """WGS-84 ``(lat, lon, district)`` of a point given in ``crs``; 422 naming lat/lon outside every district."""
     from routing.crs import to_wgs84
-    from routing.districts import DistrictIndex
 
     try:
         lat, lon = to_wgs84(lat, lon, crs)
     except ValueError as exc:
         raise ValidationFailed(str(exc), {"crs": [str(exc)]}) from exc
-    district = DistrictIndex.default().locate(lat, lon)
+    district = districts().locate(lat, lon)
     if district is None:
         message = "Outside every district we serve."
         raise ValidationFailed("This point lies outside every served district.", {"lat": [message], "lon": [message]})

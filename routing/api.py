@@ -13,6 +13,6 @@ class Districts(MethodView):
     @blp.response(200)
     def get(self) -> dict:
         """The served districts as a GeoJSON FeatureCollection"""
-        from routing.districts import DistrictIndex
+        from doorstep.geography import districts
 
-        return DistrictIndex.default().to_geojson()
+        return districts().to_geojson()

@@ -120,8 +120,9 @@ class DistrictIndex:
         Raises
         ------
         ValueError
-            If the document is not a FeatureCollection, a feature lacks a
-            property or has a non-polygonal geometry, or as for the constructor.
+            If the file is not JSON, the document is not a FeatureCollection
+            with at least one feature, a feature lacks a property or has a
+            non-polygonal or unreadable geometry, or as for the constructor.
         OSError
             If the file cannot be read.
         """
@@ -129,7 +130,12 @@ class DistrictIndex:
             document = source
         else:
             with open(source, encoding="utf-8") as f:
-                document = json.load(f)
+                try:
+                    document = json.load(f)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(
+                        f"not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+                    ) from None
         return cls(_parse_feature_collection(document))
 
     @classmethod
@@ -311,29 +317,42 @@ def _default_index() -> DistrictIndex:
     return DistrictIndex.from_geojson(json.loads(text))
 
 
-def _parse_feature_collection(document: Mapping[str, Any]) -> list[District]:
-    if document.get("type") != "FeatureCollection" or not isinstance(
+def _parse_feature_collection(document: Any) -> list[District]:
+    """Districts of a FeatureCollection; every fault is a ``ValueError`` naming the feature."""
+    if not isinstance(document, Mapping) or document.get("type") != "FeatureCollection" or not isinstance(
         document.get("features"), list
     ):
         raise ValueError("expected a GeoJSON FeatureCollection with a 'features' list")
+    if not document["features"]:
+        raise ValueError("the FeatureCollection has no features: a deployment serves at least one district")
     districts = []
     for i, feature in enumerate(document["features"]):
+        if not isinstance(feature, Mapping):
+            raise ValueError(f"features[{i}] is not a GeoJSON Feature object")  # noqa: TRY004 (bad data)
         properties = feature.get("properties") or {}
+        if not isinstance(properties, Mapping):
+            raise ValueError(f"features[{i}] has properties that are not an object")  # noqa: TRY004
         missing = [key for key in ("code", "name", "name_zh") if not properties.get(key)]
         if missing:
             raise ValueError(f"features[{i}] lacks properties: {', '.join(missing)}")
         geometry = feature.get("geometry") or {}
-        if geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        kind = geometry.get("type") if isinstance(geometry, Mapping) else None
+        if kind not in ("Polygon", "MultiPolygon"):
             raise ValueError(
-                f"features[{i}] ({properties['code']!r}) must be a Polygon or MultiPolygon, "
-                f"got {geometry.get('type')!r}"
+                f"features[{i}] ({properties['code']!r}) must be a Polygon or MultiPolygon, got {kind!r}"
             )
+        try:
+            polygon = shape(geometry)
+        except Exception as exc:  # noqa: BLE001 - shapely raises several types for bad coordinates
+            raise ValueError(
+                f"features[{i}] ({properties['code']!r}) has unreadable coordinates: {exc}"
+            ) from None
         districts.append(
             District(
                 code=str(properties["code"]),
                 name=str(properties["name"]),
                 name_zh=str(properties["name_zh"]),
-                polygon=shape(geometry),
+                polygon=polygon,
             )
         )
     return districts
