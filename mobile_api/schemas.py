@@ -11,6 +11,12 @@ LON = validate.Range(min=-180, max=180)
 CRS = ("wgs84", "gcj02", "bd09")  # routing.crs.CRS_NAMES; spelled out so the docs list them
 
 
+def _crs() -> fields.String:
+    return fields.String(load_default="wgs84", validate=validate.OneOf(CRS),
+                         metadata={"description": "Coordinate system of lat/lon: wgs84 (GPS, the default), "
+                                                  "gcj02 (AMap, Tencent, WeChat) or bd09 (Baidu)."})
+
+
 # --- in ---------------------------------------------------------------------------------------------
 
 class RouteQueryArgs(Schema):
@@ -27,6 +33,7 @@ class StopEventCreateArgs(Schema):
     at = fields.AwareDateTime(required=True, metadata={"description": "When it happened, with offset."})
     lat = fields.Float(required=True, validate=LAT)
     lon = fields.Float(required=True, validate=LON)
+    crs = _crs()
     note = fields.String(load_default=None, validate=validate.Length(max=2000))
     reason = fields.String(load_default=None, validate=validate.Length(max=2000),
                            metadata={"description": "Required when type is fail."})
@@ -44,6 +51,7 @@ class LocationArgs(Schema):
 class SosArgs(Schema):
     lat = fields.Float(required=True, validate=LAT)
     lon = fields.Float(required=True, validate=LON)
+    crs = _crs()
     note = fields.String(load_default=None, validate=validate.Length(max=2000))
 
 

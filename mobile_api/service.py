@@ -239,8 +239,10 @@ class StopReport:
 
 def record_stop_event(actor: Actor, stop_id: int, *, type: str, at: datetime, lat: float, lon: float,
                       note: str | None = None, reason: str | None = None,
-                      proof: dict[str, Any] | None = None) -> StopReport:
+                      proof: dict[str, Any] | None = None, crs: str = "wgs84") -> StopReport:
     """Apply one report from the field to a stop of mine and to its order, with history and audit.
+
+    The position is stored in WGS-84, converted from ``crs`` (see ``routing.crs``).
 
     The same (stop, type) again returns the stored event and changes nothing,
     so a phone may resend after a lost answer. Raises ``NotFound`` (not my
@@ -261,6 +263,7 @@ def record_stop_event(actor: Actor, stop_id: int, *, type: str, at: datetime, la
     order_to = _order_step(order, rule)
     _stop_path(stop.status, rule)  # both checks before any change: a 409 leaves everything as it was
 
+    lat, lon = _wgs84(lat, lon, crs)
     stop.status = rule.stop_to
     if order is not None and order_to is not None:
         change_status(order, order_to, actor, reason=reason if type == "fail" else None)
@@ -312,10 +315,7 @@ def _order_step(order: Order | None, rule: Rule) -> str | None:
 def report_position(actor: Actor, *, lat: float, lon: float, at: datetime, crs: str | None = None) -> WorkerPosition:
     """Keep my last known position (WGS-84). A report older than the stored one is ignored,
     so positions that arrive out of order never move a worker backwards."""
-    from routing.crs import to_wgs84
-
-    if crs:
-        lat, lon = to_wgs84(lat, lon, crs)
+    lat, lon = _wgs84(lat, lon, crs or "wgs84")
     worker_id, at = my_worker_id(actor), at.astimezone(UTC)
     position = session.get(WorkerPosition, worker_id)
     if position is None:
@@ -328,10 +328,21 @@ def report_position(actor: Actor, *, lat: float, lon: float, at: datetime, crs: 
     return position
 
 
-def raise_alarm(actor: Actor, *, lat: float, lon: float, note: str | None = None) -> Alarm:
-    """A one-key SOS: an Alarm row the dispatchers' board shows, and a WARNING in the log."""
+def raise_alarm(actor: Actor, *, lat: float, lon: float, note: str | None = None, crs: str = "wgs84") -> Alarm:
+    """A one-key SOS: an Alarm row the dispatchers' board shows (in WGS-84), and a WARNING in the log."""
+    lat, lon = _wgs84(lat, lon, crs)
     alarm = Alarm(worker_id=my_worker_id(actor), lat=lat, lon=lon, note=note)
     session.add(alarm)
     session.flush()
     log.warning("event=sos alarm_id=%s worker_id=%s", alarm.id, alarm.worker_id)
     return alarm
+
+
+def _wgs84(lat: float, lon: float, crs: str) -> tuple[float, float]:
+    """A phone's point in WGS-84; an unknown ``crs`` (callers other than the API) is a 422 naming it."""
+    from routing.crs import to_wgs84
+
+    try:
+        return to_wgs84(lat, lon, crs)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), {"crs": [str(exc)]}) from exc
