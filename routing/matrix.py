@@ -29,7 +29,9 @@ __all__ = [
     "MatrixProvider",
     "Table",
     "TravelMode",
+    "geodesic_arrays",
     "geodesic_table",
+    "lat_lon_array",
     "travel_mode",
     "travel_time_s",
 ]
@@ -107,7 +109,7 @@ def geodesic_table(
     ``distance = haversine × detour_factor`` and
     ``duration = distance / speed(mode) + handover_s``, each rounded to the
     nearest integer. Vectorised: 3,000 points take about a second, most of it
-    building the Python lists.
+    building the Python lists (:func:`geodesic_arrays` skips them).
 
     Parameters
     ----------
@@ -135,6 +137,41 @@ def geodesic_table(
         If ``mode`` is unknown, ``detour_factor`` is below 1, ``handover_s`` is
         negative, or a point is not a valid ``(lat, lon)``.
     """
+    durations, distances = geodesic_arrays(
+        points, mode, detour_factor=detour_factor, handover_s=handover_s
+    )
+    return durations.tolist(), distances.tolist()
+
+
+def geodesic_arrays(
+    points: Sequence[tuple[float, float]],
+    mode: str = "car",
+    *,
+    detour_factor: float = DEFAULT_DETOUR_FACTOR,
+    handover_s: int = 0,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Durations and distances between all pairs of points, as int64 arrays.
+
+    The same tables as :func:`geodesic_table` without building Python lists:
+    what a caller that writes JSON from numpy or fills a cache wants.
+
+    Parameters
+    ----------
+    points, mode, detour_factor, handover_s
+        As for :func:`geodesic_table`.
+
+    Returns
+    -------
+    durations_s : numpy.ndarray
+        ``(n, n)`` int64 seconds; zero diagonal, symmetric.
+    distances_m : numpy.ndarray
+        ``(n, n)`` int64 metres; zero diagonal, symmetric.
+
+    Raises
+    ------
+    ValueError
+        As for :func:`geodesic_table`.
+    """
     speed_m_s = travel_mode(mode).speed_m_s
     if not detour_factor >= 1.0:
         raise ValueError(f"detour_factor must be at least 1, got {detour_factor!r}")
@@ -157,7 +194,19 @@ def geodesic_table(
         durations[rows] = np.rint(seconds)
     np.fill_diagonal(distances, 0)
     np.fill_diagonal(durations, 0)
-    return durations.tolist(), distances.tolist()
+    return durations, distances
+
+
+def lat_lon_array(points: Sequence[tuple[float, float]]) -> np.ndarray:
+    """``points`` as an ``(n, 2)`` float array of ``(lat, lon)``.
+
+    Raises
+    ------
+    ValueError
+        If the shape is not ``(n, 2)`` or a point is not a valid ``(lat, lon)``;
+        the message names the first bad point.
+    """
+    return _as_lat_lon_array(points)
 
 
 def _as_lat_lon_array(points: Sequence[tuple[float, float]]) -> np.ndarray:

@@ -5,8 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-PURE_MODULES = ["routing.geo", "routing.matrix", "routing.districts", "routing.crs", "routing.eta"]
-FORBIDDEN = ("flask", "sqlalchemy", "celery")
+PURE_MODULES = ["routing.geo", "routing.matrix", "routing.districts", "routing.crs", "routing.eta",
+                "routing.engines", "routing.cache", "routing.travel", "routing.tables_json"]
+FORBIDDEN = ("flask", "sqlalchemy", "celery", "doorstep")
 
 
 def test_routing_modules_import_no_flask_sqlalchemy_or_celery():
