@@ -41,11 +41,11 @@ class DoorstepGroup(click.Group):
         from sqlalchemy.exc import SQLAlchemyError
 
         from doorstep.errors import DomainError
-        from doorstep.geography import DistrictsFileError
+        from doorstep.geography import GeographyConfigError
 
         try:
             return super().invoke(ctx)
-        except DistrictsFileError as exc:
+        except GeographyConfigError as exc:
             raise click.ClickException(str(exc)) from None
         except DomainError as exc:
             fields = "".join(f"\n  {path}: {' '.join(msgs)}" for path, msgs in exc.errors.items())

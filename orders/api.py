@@ -86,9 +86,12 @@ class PatientAddresses(MethodView):
     @require_role("patient")
     @patients_blp.arguments(AddressCreateArgs)
     @patients_blp.response(201, AddressSchema)
-    @patients_blp.alt_response(422, description="Invalid, or outside every served district (names lat/lon)")
+    @patients_blp.alt_response(422, description="Invalid; outside every served district (names lat/lon, or "
+                                                "line when geocoded); no point and no geocoder (names lat/lon); "
+                                                "the line not found (names line)")
+    @patients_blp.alt_response(503, description="The geocoder failed (names line); send lat/lon or retry later")
     def post(self, args: dict[str, Any]) -> Any:
-        """Add an address; its district is resolved from the point (patient)"""
+        """Add an address; its district is resolved from the point, or from the geocoded line (patient)"""
         return service.add_address(current_actor(), **args)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from doorstep.api import PaginatedQueryArgs, Schema
 from orders.catalogue import CATEGORIES
@@ -67,11 +67,22 @@ class AddressSchema(Schema):
 
 
 class AddressCreateArgs(Schema):
+    """An address: with its point (as phones send it), or only its line, which is then geocoded."""
+
     label = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    line = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    lat = fields.Float(required=True, validate=LAT)
-    lon = fields.Float(required=True, validate=LON)
+    line = fields.String(required=True, validate=validate.Length(min=1, max=255),
+                         metadata={"description": "The address as written; looked up when lat/lon are absent."})
+    lat = fields.Float(validate=LAT, metadata={"description": "Degrees in crs. lat and lon come together; "
+                                                             "without both the line is geocoded (422 naming "
+                                                             "lat/lon where no geocoder is configured)."})
+    lon = fields.Float(validate=LON, metadata={"description": "Degrees in crs; together with lat."})
     crs = _crs()
+
+    @validates_schema
+    def _point_or_none(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        if ("lat" in data) != ("lon" in data):
+            missing = "lon" if "lat" in data else "lat"
+            raise ValidationError({missing: ["Required together with the other."]})
 
 
 class PatientSchema(Schema):

@@ -23,7 +23,7 @@ from doorstep.audit import record_access
 from doorstep.auth import Actor
 from doorstep.db import session, utcnow
 from doorstep.errors import Conflict, Forbidden, ValidationFailed
-from doorstep.geography import districts
+from doorstep.geography import districts, geocode_line
 from orders.access import (
     access_care_order,
     access_delivery_order,
@@ -112,11 +112,31 @@ def get_me(actor: Actor) -> Patient:
     return patient
 
 
-def add_address(actor: Actor, *, label: str, line: str, lat: float, lon: float, crs: str = "wgs84") -> Address:
-    """Add an address to the calling patient; its district is resolved from the point."""
+def add_address(actor: Actor, *, label: str, line: str, lat: float | None = None, lon: float | None = None,
+                crs: str = "wgs84") -> Address:
+    """Add an address to the calling patient; its district is resolved from the point.
+
+    A point (``lat`` and ``lon``, in ``crs``) is used as sent: phones send one. Without
+    one, the line is geocoded (``doorstep.geography.geocode_line``: 422 naming lat/lon
+    with no geocoder configured, 422 naming ``line`` when nothing is found or the place
+    is outside every district, 503 when the geocoder fails). Nothing is written before
+    the point and its district are known.
+    """
     _require(actor, "patient")
     patient = access_me(actor)
-    lat, lon, district = locate_point(lat, lon, crs)
+    if (lat is None) != (lon is None):
+        missing = "lon" if lon is None else "lat"
+        raise ValidationFailed("Send lat and lon together, or neither to look the line up.",
+                               {missing: ["Required together with the other."]})
+    if lat is not None and lon is not None:
+        lat, lon, district = locate_point(lat, lon, crs)
+    else:
+        lat, lon = geocode_line(line)
+        try:
+            lat, lon, district = locate_point(lat, lon)
+        except ValidationFailed:
+            raise ValidationFailed("This address lies outside every served district.",
+                                   {"line": ["Found outside every district we serve."]}) from None
     address = Address(patient_id=patient.id, label=label, line=line, lat=lat, lon=lon, district=district)
     session.add(address)
     session.flush()

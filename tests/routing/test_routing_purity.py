@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 PURE_MODULES = ["routing.geo", "routing.matrix", "routing.districts", "routing.crs", "routing.eta",
-                "routing.engines", "routing.cache", "routing.travel", "routing.tables_json"]
+                "routing.engines", "routing.cache", "routing.travel", "routing.tables_json",
+                "routing.geocode"]
 FORBIDDEN = ("flask", "sqlalchemy", "celery", "doorstep")
 
 
