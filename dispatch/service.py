@@ -164,12 +164,14 @@ def _plannable_orders(day: str, wanted: set[str] | None) -> list[Order]:
 
 
 def _matrices(locations: list[dict[str, Any]], kinds: Iterable[str]) -> dict[str, dict[str, Any]]:
-    from routing.matrix import geodesic_table
+    """Each worker kind's tables in its kind's travel mode, by the configured provider and cache."""
+    from doorstep.travel import travel
 
+    provider = travel()
     points = [(loc["lat"], loc["lon"]) for loc in locations]
     out = {}
     for kind in sorted(kinds):
-        durations, distances = geodesic_table(points, TRAVEL_MODE[kind])
+        durations, distances = provider.tables(points, TRAVEL_MODE[kind])
         out[kind] = {"durations": durations, "distances": distances}
     return out
 

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from doorstep import api, auth, db, errors, geography, health
+from doorstep import api, auth, db, errors, geography, health, travel
 from doorstep.settings import Settings
 from doorstep.worker import celery_init_app
 
@@ -27,6 +27,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     app.url_map.converters["int"] = BoundedIntConverter
     import_models()
     geography.init_app(app)  # first: a bad districts file stops start-up before anything connects
+    travel.init_app(app)  # likewise a routing engine without a URL
     db.init_app(app)
     errors.init_app(app)
     auth.init_app(app)

@@ -59,8 +59,12 @@ class Settings:
     routing_engine: str = "geodesic"  # geodesic | osrm | valhalla
     routing_url: str | None = None  # the road engine's base URL
     routing_timeout_s: float = 10.0
+    routing_retries: int = 2  # per road-engine request, after 0.25 s, 0.5 s, ...
+    routing_max_locations: int = 100  # per road-engine request: OSRM's default table limit
+    routing_cache_ttl_s: int = 86_400  # a road engine's matrix cells are kept a day
+    routing_cache_cells: int = 2_000_000  # bound on the in-process cache (without REDIS_URL)
     detour_factor: float = 1.3  # geodesic: road distance / straight-line distance
-    handover_s: int = 0  # geodesic: parking and finding the door, per trip between two places
+    handover_s: int = 0  # parking and finding the door, per trip between two places (every engine)
     geocoder: str | None = None  # a geopy geocoder name: nominatim, baidu, ...; none: phones send coordinates
     geocoder_url: str | None = None  # its domain or base URL, for a self-hosted Nominatim
     geocoder_api_key: str | None = None
@@ -100,6 +104,10 @@ class Settings:
             routing_engine=(env.get("DOORSTEP_ROUTING_ENGINE") or "geodesic").strip().lower(),
             routing_url=env.get("DOORSTEP_ROUTING_URL") or None,
             routing_timeout_s=parse_float(env.get("DOORSTEP_ROUTING_TIMEOUT"), 10.0),
+            routing_retries=parse_int(env.get("DOORSTEP_ROUTING_RETRIES"), 2),
+            routing_max_locations=parse_int(env.get("DOORSTEP_ROUTING_MAX_LOCATIONS"), 100),
+            routing_cache_ttl_s=parse_int(env.get("DOORSTEP_ROUTING_CACHE_TTL"), 86_400),
+            routing_cache_cells=parse_int(env.get("DOORSTEP_ROUTING_CACHE_CELLS"), 2_000_000),
             detour_factor=parse_float(env.get("DOORSTEP_DETOUR_FACTOR"), 1.3),
             handover_s=parse_int(env.get("DOORSTEP_HANDOVER_S"), 0),
             geocoder=(env.get("DOORSTEP_GEOCODER") or "").strip().lower() or None,
