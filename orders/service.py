@@ -123,7 +123,6 @@ def add_address(actor: Actor, *, label: str, line: str, lat: float | None = None
     the point and its district are known.
     """
     _require(actor, "patient")
-    patient = access_me(actor)
     if (lat is None) != (lon is None):
         missing = "lon" if lon is None else "lat"
         raise ValidationFailed("Send lat and lon together, or neither to look the line up.",
@@ -137,6 +136,7 @@ def add_address(actor: Actor, *, label: str, line: str, lat: float | None = None
         except ValidationFailed:
             raise ValidationFailed("This address lies outside every served district.",
                                    {"line": ["Found outside every district we serve."]}) from None
+    patient = access_me(actor)  # after the point: a failing geocoder answers before any read or write of ours
     address = Address(patient_id=patient.id, label=label, line=line, lat=lat, lon=lon, district=district)
     session.add(address)
     session.flush()
