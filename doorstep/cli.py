@@ -320,6 +320,88 @@ def _district_index() -> Any:
     return load_districts(os.environ.get("DOORSTEP_DISTRICTS_FILE") or None)
 
 
+@routing.command("matrix")
+@click.argument("locations", metavar="LOCATIONS.json")
+@click.option("--mode", type=click.Choice(["car", "ebike", "walking"]), default="car", show_default=True,
+              help="How the worker travels: nurses drive (car), couriers ride (ebike).")
+def routing_matrix(locations: str, mode: str) -> None:
+    """Print the travel tables between LOCATIONS by the configured engine. Use - for stdin.
+
+    LOCATIONS.json is {"locations": [{"id", "lat", "lon"}, ...]} in WGS-84 degrees; the
+    output is {"durations": seconds, "distances": metres}, row i from location i.
+    DOORSTEP_ROUTING_ENGINE and DOORSTEP_ROUTING_URL choose geodesic, OSRM or Valhalla.
+    """
+    from tqdm import tqdm
+
+    from routing.tables_json import write_tables_json
+
+    points = _read_locations(locations)
+    provider = _travel()
+    with tqdm(total=0, desc=f"asking {provider.engine_name}", unit="request", file=sys.stderr,
+              dynamic_ncols=True, disable=provider.engine is None) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        durations, distances = provider.arrays(points, mode, on_progress=progress)
+    sys.stdout.flush()
+    write_tables_json(sys.stdout.buffer, durations, distances)  # straight from numpy: fast
+    sys.stdout.buffer.flush()
+
+
+def _travel() -> Any:
+    """The app's travel provider when there is an app (tests pass one); otherwise one from the
+    environment alone, so a matrix needs no database, broker or instance folder."""
+    import os
+
+    from flask import Flask
+
+    from doorstep.settings import Settings
+    from doorstep.travel import TRAVEL, TravelConfigError, make_travel
+
+    app = click.get_current_context().find_root().obj
+    if isinstance(app, Flask) and TRAVEL in app.extensions:
+        return app.extensions[TRAVEL]
+    env = {**os.environ, "SECRET_KEY": os.environ.get("SECRET_KEY") or "unused: no tokens here"}
+    try:
+        return make_travel(Settings.from_env(env))
+    except (TravelConfigError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _read_locations(path: str) -> list[tuple[float, float]]:
+    """``(lat, lon)`` of each location in a LOCATIONS.json, or exit 2 naming the first bad field."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"Cannot read {path}: {exc.strerror if isinstance(exc, OSError) else exc}") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path} is not JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}.") from None
+    items = doc.get("locations") if isinstance(doc, dict) else None
+    if not isinstance(items, list):
+        raise InputError(f'{path}: locations: required, a list of {{"id", "lat", "lon"}} objects.')
+    points, seen = [], set()
+    for k, item in enumerate(items):
+        where = f"{path}: locations[{k}]"
+        if not isinstance(item, dict):
+            raise InputError(f"{where}: must be an object with id, lat and lon.")
+        ident = item.get("id")
+        if not isinstance(ident, str | int) or isinstance(ident, bool) or ident == "":
+            raise InputError(f"{where}.id: required, a string or an integer.")
+        if ident in seen:
+            raise InputError(f"{where}.id: {ident!r} is used by an earlier location.")
+        seen.add(ident)
+        for field, limit in (("lat", 90), ("lon", 180)):
+            value = item.get(field)
+            if not isinstance(value, int | float) or isinstance(value, bool) or not -limit <= value <= limit:
+                raise InputError(f"{where}.{field}: required, a number of degrees in [-{limit}, {limit}].")
+        points.append((float(item["lat"]), float(item["lon"])))
+    return points
+
+
 # --- running it --------------------------------------------------------------------------
 
 @cli.command()
