@@ -196,12 +196,8 @@ class RedisCache:
             except (RedisError, OSError) as exc:
                 log.warning("event=travel_cache_unavailable op=lookup error=%s", type(exc).__name__)
                 rows = []
-            for i, row in enumerate(rows):
-                for j, value in enumerate(row):
-                    if value is not None and i != j:
-                        text = value.decode() if isinstance(value, bytes) else value
-                        s, _, m = text.partition(",")
-                        seconds[i, j], metres[i, j] = float(s), float(m)
+            if rows:
+                _fill(rows, seconds, metres)
         _count(self.stats, seconds)
         return seconds, metres
 
@@ -216,3 +212,18 @@ class RedisCache:
             pipe.execute()
         except (RedisError, OSError) as exc:
             log.warning("event=travel_cache_unavailable op=store error=%s", type(exc).__name__)
+
+
+def _fill(rows: list[list[Any]], seconds: np.ndarray, metres: np.ndarray) -> None:
+    """Parse HMGET answers (``b"s,m"`` or None) into the tables in one numpy pass."""
+    flat = [value for row in rows for value in row]
+    known = np.fromiter((value is not None for value in flat), dtype=bool, count=len(flat))
+    if not known.any():
+        return
+    text = ",".join(v.decode() if isinstance(v, bytes) else v for v in flat if v is not None)
+    numbers = np.array(text.split(","), dtype=float).reshape(-1, 2)
+    diagonal = np.eye(len(seconds), dtype=bool).reshape(-1)
+    found = np.flatnonzero(known)
+    keep = ~diagonal[found]
+    seconds.flat[found[keep]] = numbers[keep, 0]
+    metres.flat[found[keep]] = numbers[keep, 1]
