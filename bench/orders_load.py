@@ -1,0 +1,227 @@
+"""Order intake under load: care orders per second and their latency, over HTTP.
+
+Serves the app with gunicorn on this machine, as in production (``Procfile``),
+on a throwaway database, and drives ``POST /api/v1/care-orders`` with wrk
+(``apt-get install wrk``): many patients at once, each request with its own
+``Idempotency-Key``. Then it counts the orders in the database: every 201 must
+be a committed order and nothing else may have been written.
+
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
+        python -m bench.orders_load --duration 20
+
+The database named in ``DATABASE_URL`` is only used to create and drop a
+``doorstep_bench`` database beside it (PostgreSQL); without ``DATABASE_URL`` a
+SQLite file in a temporary folder is used (SQLite serialises writers: expect
+far less). Target (issue 5): at least 300 orders/s with p95 at most 50 ms.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+BENCH_DB = "doorstep_bench"
+TARGET_RATE, TARGET_P95_MS = 300.0, 50.0
+SERVICE_CODE = "vital_signs_check"
+
+LUA = r"""
+-- One care order per request, from a random patient, each with its own Idempotency-Key.
+local patients = {}
+%(patients)s
+local counter = 0
+local statuses = {}
+local body = '{"service_code": "%(service)s", "address_id": %%d, "window": {"start": "%(start)s", "end": "%(end)s"}, "notes": "bench"}'
+
+function setup(thread)
+  thread:set("tid", math.random(1, 1000000000))
+end
+
+function request()
+  counter = counter + 1
+  local p = patients[math.random(1, #patients)]
+  local headers = {}
+  headers["Content-Type"] = "application/json"
+  headers["Authorization"] = "Bearer " .. p[1]
+  headers["Idempotency-Key"] = "bench-" .. tid .. "-" .. counter
+  return wrk.format("POST", "/api/v1/care-orders", headers, string.format(body, p[2]))
+end
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  io.write("BENCH ", string.format('{"requests": %%d, "seconds": %%.3f, "p50_ms": %%.2f, "p95_ms": %%.2f, "p99_ms": %%.2f, "max_ms": %%.2f, "errors": %%d}',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(95) / 1e3,
+    latency:percentile(99) / 1e3, latency.max / 1e3,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout + summary.errors.status), "\n")
+end
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=20, help="seconds of load (default 20)")
+    parser.add_argument("--connections", type=int, default=8,
+                        help="open connections, each sending its next order when the last is answered (default 8)")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (default 4)")
+    parser.add_argument("--patients", type=int, default=50, help="patients placing orders (default 50)")
+    parser.add_argument("--port", type=int, default=8731)
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("bench.orders_load needs wrk: apt-get install wrk", file=sys.stderr)
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="doorstep-bench-"))
+    env = _environment(work)
+    server = None
+    try:
+        patients = _prepare(env, args.patients)
+        server = _serve(env, args.workers, args.port)
+        figures = _load(work, patients, args)
+        figures["orders_in_database"] = _count_orders(env)
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        _drop_database(env)
+        shutil.rmtree(work, ignore_errors=True)
+    _report(figures, args)
+    return 0
+
+
+def _environment(work: Path) -> dict[str, str]:
+    """The server's environment: a database of its own, limits that let a bench patient order often."""
+    env = dict(os.environ, DOORSTEP_INSTANCE_PATH=str(work), SECRET_KEY="bench-secret",
+               DOORSTEP_MAX_OPEN_CARE_ORDERS="1000000", DOORSTEP_ACCESS_TOKEN_MINUTES="120")
+    url = os.environ.get("DATABASE_URL")
+    if url and url.split(":", 1)[0].startswith("postgres"):
+        admin = _psql_url(url)
+        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {BENCH_DB}"], check=True)
+        subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {BENCH_DB}"], check=True)
+        env["DATABASE_URL"] = url.rsplit("/", 1)[0] + f"/{BENCH_DB}"
+    else:
+        env.pop("DATABASE_URL", None)
+    return env
+
+
+def _psql_url(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://").replace("postgres+psycopg://", "postgresql://")
+
+
+def _drop_database(env: dict[str, str]) -> None:
+    url = env.get("DATABASE_URL", "")
+    if url.endswith(f"/{BENCH_DB}"):
+        admin = _psql_url(os.environ["DATABASE_URL"])
+        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"], check=False)
+
+
+def _prepare(env: dict[str, str], n_patients: int) -> list[tuple[str, int]]:
+    """Migrate, then make patients with an address each; returns (access token, address id) pairs."""
+    bin_dir = Path(sys.executable).parent
+    subprocess.run([str(bin_dir / "doorstep"), "db", "upgrade"], env=env, check=True, capture_output=True)
+    code = f"""
+import json, sys
+from doorstep.app import create_app
+from doorstep.db import session
+from doorstep.accounts import create_user
+from doorstep.auth import Actor, issue_tokens
+from doorstep.geography import districts
+from orders.service import add_address
+app = create_app()
+out = []
+with app.app_context():
+    index = districts()
+    for i in range({n_patients}):
+        user = create_user(f"bench-patient-{{i}}", "bench-password-1", "patient", name=f"Bench {{i}}")
+        lat, lon = index.centroid(index.codes[i % len(index.codes)])
+        actor = Actor(user_id=user.id, role="patient", patient_id=user.patient_id)
+        address = add_address(actor, label="home", line=f"bench {{i}}", lat=lat, lon=lon)
+        session.flush()
+        out.append((issue_tokens(user)["access_token"], address.id))
+    session.commit()
+json.dump(out, sys.stdout)
+"""
+    result = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+    return [tuple(p) for p in json.loads(result.stdout)]
+
+
+def _serve(env: dict[str, str], workers: int, port: int) -> subprocess.Popen[bytes]:
+    bin_dir = Path(sys.executable).parent
+    server = subprocess.Popen(
+        [str(bin_dir / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
+         "doorstep.wsgi:app"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
+                return server
+        except Exception:  # noqa: BLE001 - not up yet
+            time.sleep(0.3)
+    server.kill()
+    raise SystemExit("gunicorn did not answer /healthz within 60 s")
+
+
+def _window() -> tuple[str, str]:
+    """Three days ahead, 09:00-11:00 in Tianjin: inside any booking lead time and service hours."""
+    day = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+    start = day.replace(hour=9)
+    return start.isoformat(), (start + timedelta(hours=2)).isoformat()
+
+
+def _load(work: Path, patients: list[tuple[str, int]], args: argparse.Namespace) -> dict[str, Any]:
+    start, end = _window()
+    rows = "\n".join(f'patients[{i + 1}] = {{"{token}", {address}}}' for i, (token, address) in enumerate(patients))
+    script = work / "orders.lua"
+    script.write_text(LUA % {"patients": rows, "service": SERVICE_CODE, "start": start, "end": end})
+    print(f"wrk: {args.connections} connections, {args.duration} s, gunicorn {args.workers} workers ...",
+          file=sys.stderr)
+    result = subprocess.run(
+        ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.duration}s",
+         "--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{args.port}"],
+        capture_output=True, text=True, check=True)
+    line = next(ln for ln in result.stdout.splitlines() if ln.startswith("BENCH "))
+    return json.loads(line[len("BENCH "):])
+
+
+def _count_orders(env: dict[str, str]) -> int:
+    code = """
+from sqlalchemy import func, select
+from doorstep.app import create_app
+from doorstep.db import session
+from orders.models import CareOrder
+app = create_app()
+with app.app_context():
+    print(session.scalar(select(func.count()).select_from(CareOrder)))
+"""
+    result = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+    return int(result.stdout.strip().splitlines()[-1])
+
+
+def _report(f: dict[str, Any], args: argparse.Namespace) -> None:
+    ok = f["requests"] - f["errors"]
+    rate = ok / f["seconds"] if f["seconds"] else 0.0
+    print(f"care orders: {ok} created in {f['seconds']:.1f} s = {rate:.0f} orders/s "
+          f"(target >= {TARGET_RATE:.0f}); latency p50 {f['p50_ms']:.1f} ms, p95 {f['p95_ms']:.1f} ms "
+          f"(target <= {TARGET_P95_MS:.0f}), p99 {f['p99_ms']:.1f} ms, max {f['max_ms']:.0f} ms")
+    # wrk stops counting at the deadline while up to one request per connection is still in flight.
+    committed = ok <= f["orders_in_database"] <= ok + args.connections
+    print(f"failed requests (non-2xx or socket errors): {f['errors']}; orders in the database: "
+          f"{f['orders_in_database']} (every 201 committed, nothing else written: {'yes' if committed else 'NO'})")
+    print(f"setup: gunicorn {args.workers} sync workers, wrk {args.threads} thread(s) x {args.connections} "
+          f"connections, {args.patients} patients, database {'PostgreSQL' if os.environ.get('DATABASE_URL') else 'SQLite'}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
