@@ -1,7 +1,7 @@
 """Workers and their shifts; plans with their routes and stops; what the field reports."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
@@ -24,6 +24,10 @@ class Worker(Base):
     home_lon: Mapped[float]
     capacity: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     active: Mapped[bool] = mapped_column(default=True)
+    # A nurse's professional record (dispatch/qualification.py decides home-visit eligibility).
+    title: Mapped[str | None] = mapped_column(String(30))  # nurse ... chief_nurse
+    registration_number: Mapped[str | None] = mapped_column(String(40), unique=True)  # 护士执业证书编号
+    practice_began: Mapped[date | None]
     version: Mapped[int] = mapped_column(default=1)
 
     shifts: Mapped[list["Shift"]] = relationship(

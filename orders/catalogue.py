@@ -1,5 +1,12 @@
 """The hospital's home-care catalogue: what a patient may book, with its skills, duration and price.
 
+Admins create, edit and withdraw items (``create_item``, ``update_item``,
+``deactivate_item``); an item is never deleted, since orders refer to it. Each
+price change is a row of ``CataloguePrice`` with the moment it takes effect, and
+a booking takes the price in effect then (``booking_terms``), so an order keeps
+the price it was booked at. Each item has an eligibility rule
+(``orders.eligibility``) judged at booking.
+
 The items ship as data (``orders/data/catalogue.json``) so that a hospital edits
 a file, not code. ``seed_catalogue`` inserts the codes the database lacks and
 never touches existing rows: a price or name changed by an administrator
@@ -9,14 +16,22 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from doorstep.db import session
-from orders.models import CatalogueItem
+from dispatch.qualification import HOME_CARE_QUALIFIED
+from doorstep.audit import record_access
+from doorstep.auth import Actor
+from doorstep.db import session, utcnow
+from doorstep.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from orders.eligibility import PatientFacts, Verdict, check, normalise_rule, rule_errors
+from orders.models import CatalogueItem, CataloguePrice
 
 log = logging.getLogger("doorstep.orders.catalogue")
 
@@ -50,11 +65,17 @@ def seed_catalogue() -> int:
     """
     existing = set(session.scalars(select(CatalogueItem.code)))
     missing = [item for item in catalogue_data() if item["code"] not in existing]
+    now = utcnow()
     for item in missing:
-        session.add(CatalogueItem(code=item["code"], name=item["name"], name_zh=item["name_zh"],
-                                  category=item["category"], skills=list(item["skills"]),
-                                  duration_minutes=item["duration_minutes"], price_fen=item["price_fen"],
-                                  active=True))
+        row = CatalogueItem(code=item["code"], name=item["name"], name_zh=item["name_zh"],
+                            category=item["category"], skills=list(item["skills"]),
+                            duration_minutes=item["duration_minutes"], price_fen=item["price_fen"],
+                            active=True, required_qualification=HOME_CARE_QUALIFIED,
+                            eligibility=item.get("eligibility") or {"rule": "none"},
+                            preparation_notes=item.get("preparation_notes"),
+                            preparation_notes_zh=item.get("preparation_notes_zh"))
+        row.prices.append(CataloguePrice(price_fen=item["price_fen"], effective_from=now))
+        session.add(row)
     session.flush()
     if missing:
         log.info("event=catalogue_seeded inserted=%d", len(missing))
@@ -72,3 +93,141 @@ def active_item(code: str) -> CatalogueItem | None:
     """The bookable item with this code, or None when unknown or withdrawn."""
     return session.scalar(select(CatalogueItem).where(CatalogueItem.code == code,
                                                       CatalogueItem.active.is_(True)))
+
+
+# Managed by admins ---------------------------------------------------------------------------
+
+CODE_PATTERN = r"^[a-z][a-z0-9_]{1,39}$"
+UPDATABLE = frozenset({"name", "name_zh", "category", "skills", "required_qualification", "duration_minutes",
+                       "price_fen", "price_effective_from", "preparation_notes", "preparation_notes_zh",
+                       "eligibility", "active"})
+# A price may be dated a little in the past (clocks differ), never back over orders already booked.
+PRICE_BACKDATE_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class BookingTerms:
+    """What a booking takes from the catalogue: the price in effect and the eligibility verdict."""
+
+    price_fen: int
+    verdict: Verdict
+
+    @property
+    def needs_triage(self) -> bool:
+        return self.verdict.needs_triage
+
+
+def list_items(actor: Actor, *, include_inactive: bool = False) -> list[CatalogueItem]:
+    """Active items for everyone; admins may ask for withdrawn ones too."""
+    if include_inactive and not actor.has_role("admin"):
+        raise Forbidden("Only admins see withdrawn items.")
+    return active_items() if not include_inactive else list(session.scalars(
+        select(CatalogueItem).order_by(CatalogueItem.category, CatalogueItem.code)))
+
+
+def access_item(actor: Actor, code: str) -> CatalogueItem:
+    """The item; a withdrawn one only for admins (others get the same 404 as for an unknown code)."""
+    item = session.scalar(select(CatalogueItem).where(CatalogueItem.code == code))
+    if item is None or not (item.active or actor.has_role("admin")):
+        raise NotFound(f"No catalogue item {code!r}.")
+    return item
+
+
+def create_item(actor: Actor, *, code: str, name: str, name_zh: str, category: str, skills: Sequence[str],
+                duration_minutes: int, price_fen: int, required_qualification: str = HOME_CARE_QUALIFIED,
+                eligibility: Mapping[str, Any] | None = None, preparation_notes: str | None = None,
+                preparation_notes_zh: str | None = None, active: bool = True) -> CatalogueItem:
+    """Add an item with its first price, effective now. A code in use is a 409 naming ``code``."""
+    _require_admin(actor)
+    if session.scalar(select(CatalogueItem.id).where(CatalogueItem.code == code)) is not None:
+        raise Conflict(f"The code {code!r} is taken.", {"code": ["Already in the catalogue."]})
+    rule = _checked_rule(eligibility or {"rule": "none"})
+    item = CatalogueItem(code=code, name=name.strip(), name_zh=name_zh.strip(), category=category,
+                         skills=_unique(skills), duration_minutes=duration_minutes, price_fen=price_fen,
+                         required_qualification=required_qualification, eligibility=rule,
+                         preparation_notes=preparation_notes, preparation_notes_zh=preparation_notes_zh,
+                         active=active)
+    item.prices.append(CataloguePrice(price_fen=price_fen, effective_from=utcnow(), set_by=actor.user_id))
+    session.add(item)
+    session.flush()
+    record_access(actor, "create", "catalogue_item", code)
+    log.info("event=catalogue_item_created code=%s category=%s", code, category)
+    return item
+
+
+def update_item(actor: Actor, code: str, **changes: Any) -> CatalogueItem:
+    """Change the given fields. A new ``price_fen`` is added to the price history, effective at
+    ``price_effective_from`` (default now); orders already booked keep their price."""
+    unknown = set(changes) - UPDATABLE
+    if unknown:
+        raise TypeError(f"update_item() got unknown fields: {', '.join(sorted(unknown))}")
+    _require_admin(actor)
+    item = access_item(actor, code)
+    effective_from = changes.pop("price_effective_from", None)
+    if effective_from is not None and "price_fen" not in changes:
+        raise ValidationFailed("A price date needs a price.", {"price_fen": ["Required with price_effective_from."]})
+    now = utcnow()
+    if effective_from is not None and effective_from < now - PRICE_BACKDATE_TOLERANCE:
+        raise ValidationFailed("A price cannot take effect in the past.",
+                               {"price_effective_from": ["Must be now or later: booked orders keep their price."]})
+    if "eligibility" in changes:
+        changes["eligibility"] = _checked_rule(changes["eligibility"])
+    for key, value in changes.items():
+        if key == "price_fen":
+            starts = max(effective_from or now, now)
+            item.prices.append(CataloguePrice(price_fen=value, effective_from=starts, set_by=actor.user_id))
+            if starts <= now:
+                item.price_fen = value
+        elif key == "skills":
+            item.skills = _unique(value)
+        elif key in ("name", "name_zh"):
+            setattr(item, key, value.strip())
+        else:
+            setattr(item, key, value)
+    session.flush()
+    record_access(actor, "update", "catalogue_item", code, fields=sorted(changes))
+    log.info("event=catalogue_item_updated code=%s fields=%s", code, ",".join(sorted(changes)))
+    return item
+
+
+def deactivate_item(actor: Actor, code: str) -> CatalogueItem:
+    """Withdraw an item: no longer listed or bookable. Never deleted, since orders refer to it."""
+    return update_item(actor, code, active=False)
+
+
+def booking_terms(item: CatalogueItem, facts: PatientFacts, now: datetime, today: date) -> BookingTerms:
+    """The price in effect ``now`` and the eligibility verdict for a patient booking on ``today``.
+
+    Raises ``ValidationFailed`` naming ``service_code`` with the reason in words when the
+    patient is not eligible.
+    """
+    verdict = check(item.eligibility, facts, today)
+    if not verdict.eligible:
+        raise ValidationFailed(f"You cannot book {item.code}: {verdict.reason}", {"service_code": [verdict.reason]})
+    return BookingTerms(price_fen=item.price_on(now), verdict=verdict)
+
+
+def required_qualifications(codes: Iterable[str]) -> dict[str, str]:
+    """``{service_code: qualification}`` for the given codes (the dispatch problem adds it to each visit)."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    rows = session.execute(select(CatalogueItem.code, CatalogueItem.required_qualification)
+                           .where(CatalogueItem.code.in_(wanted)))
+    return {code: qualification or HOME_CARE_QUALIFIED for code, qualification in rows}
+
+
+def _checked_rule(rule: Mapping[str, Any]) -> dict[str, Any]:
+    errors = rule_errors(rule)
+    if errors:
+        raise ValidationFailed("The eligibility rule is not valid.", errors)
+    return normalise_rule(rule)
+
+
+def _require_admin(actor: Actor) -> None:
+    if not actor.has_role("admin"):
+        raise Forbidden("Only admins manage the catalogue.")
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))

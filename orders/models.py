@@ -6,10 +6,11 @@ history work for both, and one optimistic ``version`` guards every change.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from doorstep.db import Base, utcnow
 
@@ -21,6 +22,13 @@ class Patient(Base):
     name: Mapped[str] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(30), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Clinical facts that catalogue eligibility rules ask about (orders/eligibility.py); health
+    # data: reads are audited and the values are never logged.
+    discharge_date: Mapped[date | None]
+    diagnoses: Mapped[list[str]] = mapped_column(default=list)  # ICD-10 codes
+    # The assessment before the first home visit, part of triage.
+    initial_assessment_at: Mapped[datetime | None]
+    initial_assessment_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))  # users → patients too
 
     addresses: Mapped[list["Address"]] = relationship(back_populates="patient", order_by="Address.id")
 
@@ -69,8 +77,37 @@ class CatalogueItem(Base):
     category: Mapped[str] = mapped_column(String(20))  # basic, specialty
     skills: Mapped[list[str]] = mapped_column(default=list)
     duration_minutes: Mapped[int]
+    # The price as last set to take effect at once; ``prices`` is the authority (see price_on).
     price_fen: Mapped[int]
     active: Mapped[bool] = mapped_column(default=True)
+    required_qualification: Mapped[str] = mapped_column(String(40), default="home_care_qualified")
+    eligibility: Mapped[dict[str, Any]] = mapped_column(default=lambda: {"rule": "none"})
+    preparation_notes: Mapped[str | None] = mapped_column(Text)
+    preparation_notes_zh: Mapped[str | None] = mapped_column(Text)
+
+    prices: Mapped[list["CataloguePrice"]] = relationship(
+        order_by="[CataloguePrice.effective_from, CataloguePrice.id]", cascade="all, delete-orphan", lazy="selectin")
+
+    def price_on(self, moment: datetime) -> int:
+        """The price in effect at ``moment``: the latest price row that took effect by then."""
+        current = self.price_fen
+        for row in self.prices:
+            if row.effective_from <= moment:
+                current = row.price_fen
+        return current
+
+
+class CataloguePrice(Base):
+    """One price of an item from a moment on; an order keeps the price in effect when it was booked."""
+
+    __tablename__ = "catalogue_prices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("catalogue_items.id"), index=True)
+    price_fen: Mapped[int]
+    effective_from: Mapped[datetime]
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Order(Base):
@@ -123,9 +160,15 @@ class DeliveryOrder(Order):
 
     id: Mapped[int] = mapped_column(ForeignKey("orders.id"), primary_key=True)
     pharmacy_id: Mapped[int] = mapped_column(ForeignKey("pharmacies.id"), index=True)
-    prescription_ref: Mapped[str] = mapped_column(String(60), unique=True)
+    prescription_ref: Mapped[str] = mapped_column(String(60), index=True)
+    # A prescription backs one delivery: the ref while this order holds it, null once the
+    # order is cancelled or rejected (never delivered, so the prescription may be used again).
+    # Unique, so two pharmacists racing with one prescription cannot both win.
+    prescription_hold: Mapped[str | None] = mapped_column(String(60), unique=True)
     tracking_code: Mapped[str] = mapped_column(String(20), unique=True)
     cold_chain: Mapped[bool] = mapped_column(default=False)
+    # Per order; null: the hospital's DOORSTEP_COLD_CHAIN_MAX_MINUTES (cold-chain parcels only).
+    max_out_of_fridge_minutes: Mapped[int | None]
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None]
 
@@ -133,6 +176,14 @@ class DeliveryOrder(Order):
     items: Mapped[list["DeliveryItem"]] = relationship(order_by="DeliveryItem.id", cascade="all, delete-orphan")
 
     __mapper_args__ = {"polymorphic_identity": "delivery"}
+
+    RELEASES_PRESCRIPTION = frozenset({"cancelled", "rejected"})
+
+    @validates("status")
+    def _release_prescription(self, _key: str, status: str) -> str:
+        if status in self.RELEASES_PRESCRIPTION:
+            self.prescription_hold = None
+        return status
 
 
 class DeliveryItem(Base):
@@ -142,6 +193,7 @@ class DeliveryItem(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("delivery_orders.id"), index=True)
     name: Mapped[str] = mapped_column(String(120))
     quantity: Mapped[int]
+    unit: Mapped[str | None] = mapped_column(String(20))  # e.g. box, vial, pen
 
 
 class OrderEvent(Base):

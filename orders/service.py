@@ -34,7 +34,8 @@ from orders.access import (
     is_triage_nurse,
     visible_orders,
 )
-from orders.catalogue import active_item
+from orders.catalogue import active_item, booking_terms
+from orders.clinical import patient_facts
 from orders.lifecycle import change_status, record_creation
 from orders.models import Address, CareOrder, DeliveryItem, DeliveryOrder, Order, Patient, Pharmacy
 from orders.states import CARE_ORDER, DELIVERY_ORDER
@@ -166,11 +167,15 @@ def place_care_order(actor: Actor, *, service_code: str, address_id: int, window
     if errors:
         raise ValidationFailed("The care order cannot be placed.", errors)
     assert item is not None and address is not None
+    # The price in effect now, and the item's eligibility rule (422 naming service_code when the
+    # patient is not eligible; terms.needs_triage when a nurse must look before it is accepted).
+    now = utcnow()
+    terms = booking_terms(item, patient_facts(patient), now, now.astimezone(local_tz()).date())
     order = CareOrder(status=CARE_ORDER.initial, patient_id=patient.id, address_id=address.id,
                       district=address.district, window_start=window_start, window_end=window_end,
                       service_date=service_date, created_by=actor.user_id, service_code=item.code,
                       skills=list(item.skills), duration_minutes=item.duration_minutes,
-                      price_fen=item.price_fen, notes=notes)
+                      price_fen=terms.price_fen, notes=notes)
     session.add(order)
     session.flush()
     record_creation(order, actor)
