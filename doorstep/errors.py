@@ -24,10 +24,12 @@ class DomainError(Exception):
     title = "Bad request"
     type_ = "about:blank"
 
-    def __init__(self, detail: str = "", errors: Mapping[str, list[str]] | None = None) -> None:
+    def __init__(self, detail: str = "", errors: Mapping[str, list[str]] | None = None,
+                 extra: Mapping[str, Any] | None = None) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.errors = dict(errors or {})
+        self.extra = dict(extra or {})  # RFC 9457 extension members, e.g. existing_order_id
 
 
 class NotFound(DomainError):
@@ -59,8 +61,10 @@ class ValidationFailed(DomainError):
 def problem_response(
     status: int, title: str, detail: str = "", *, type_: str = "about:blank",
     errors: Mapping[str, Any] | None = None, headers: Mapping[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Response:
-    body: dict[str, Any] = {"type": type_, "title": title, "status": status, "detail": detail or title}
+    body: dict[str, Any] = {**(extra or {}), "type": type_, "title": title, "status": status,
+                            "detail": detail or title}
     if errors:
         body["errors"] = errors
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
@@ -115,7 +119,8 @@ def http_exception_response(exc: HTTPException) -> Response:
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Response:
-        return problem_response(exc.status, exc.title, exc.detail, type_=exc.type_, errors=exc.errors or None)
+        return problem_response(exc.status, exc.title, exc.detail, type_=exc.type_, errors=exc.errors or None,
+                                extra=exc.extra)
 
     @app.errorhandler(StaleDataError)
     def _stale(_exc: StaleDataError) -> Response:

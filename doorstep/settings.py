@@ -70,6 +70,9 @@ class Settings:
     geocoder_api_key: str | None = None
     geocoder_min_delay_s: float = 1.0  # Nominatim's usage policy: one request a second
     districts_file: Path | None = None  # the served districts as GeoJSON; default: Tianjin's six central districts
+    # Delivery orders (orders/deliveries.py): see the README's "Deliveries" section.
+    cold_chain_max_minutes: int = 120  # a cold parcel's longest ride, unless the order says otherwise
+    review_two_person: bool = False  # the pharmacist who created a parcel may not also review it
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -115,6 +118,8 @@ class Settings:
             geocoder_api_key=env.get("DOORSTEP_GEOCODER_API_KEY") or None,
             geocoder_min_delay_s=parse_float(env.get("DOORSTEP_GEOCODER_MIN_DELAY"), 1.0),
             districts_file=Path(env["DOORSTEP_DISTRICTS_FILE"]) if env.get("DOORSTEP_DISTRICTS_FILE") else None,
+            cold_chain_max_minutes=parse_int(env.get("DOORSTEP_COLD_CHAIN_MAX_MINUTES"), 120),
+            review_two_person=parse_bool(env.get("DOORSTEP_REVIEW_TWO_PERSON")),
         )
 
     def with_overrides(self, **overrides: object) -> "Settings":
