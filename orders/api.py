@@ -13,20 +13,25 @@ from flask.views import MethodView
 
 from doorstep.api import PAGINATION, Blueprint, ListPage, unit_of_work
 from doorstep.auth import current_actor, require_role
-from orders import service, tracking
-from orders.catalogue import active_items
+from orders import catalogue, clinical, service, tracking
 from orders.schemas import (
     AddressCreateArgs,
     AddressSchema,
     CancelArgs,
     CareOrderCreateArgs,
     CareOrderSchema,
+    CatalogueItemAdminSchema,
+    CatalogueItemCreateArgs,
     CatalogueItemSchema,
+    CatalogueItemUpdateArgs,
+    CatalogueQueryArgs,
     DeliveryOrderCreateArgs,
     DeliveryOrderSchema,
     OrderQueryArgs,
     OrderSchema,
     OrderSummarySchema,
+    PatientClinicalArgs,
+    PatientClinicalSchema,
     PatientSchema,
     PharmacyCreateArgs,
     PharmacyQueryArgs,
@@ -64,10 +69,46 @@ def _window(args: dict[str, Any]) -> dict[str, Any]:
 
 @catalogue_blp.route("/catalogue/services")
 class CatalogueServices(MethodView):
+    @catalogue_blp.arguments(CatalogueQueryArgs, location="query")
     @catalogue_blp.response(200, CatalogueItemSchema(many=True))
-    def get(self) -> Any:
-        """The home-care items patients may book (anyone signed in)"""
-        return active_items()
+    def get(self, args: dict[str, Any]) -> Any:
+        """The home-care items patients may book, with preparation notes (anyone signed in; admins may add withdrawn ones)"""
+        return catalogue.list_items(current_actor(), **args)
+
+    @unit_of_work
+    @require_role("admin")
+    @catalogue_blp.arguments(CatalogueItemCreateArgs)
+    @catalogue_blp.response(201, CatalogueItemAdminSchema)
+    @catalogue_blp.alt_response(409, description="The code is taken (names code)")
+    def post(self, args: dict[str, Any]) -> Any:
+        """Add an item to the catalogue with its first price (admin)"""
+        return catalogue.create_item(current_actor(), **args)
+
+
+@catalogue_blp.route("/catalogue/services/<string:code>")
+class CatalogueServiceByCode(MethodView):
+    @catalogue_blp.response(200, CatalogueItemAdminSchema)
+    @catalogue_blp.alt_response(404, description="No such item (a withdrawn one: admins only)")
+    def get(self, code: str) -> Any:
+        """One item with its price history (anyone signed in; withdrawn items: admins)"""
+        return catalogue.access_item(current_actor(), code)
+
+    @unit_of_work
+    @require_role("admin")
+    @catalogue_blp.arguments(CatalogueItemUpdateArgs)
+    @catalogue_blp.response(200, CatalogueItemAdminSchema)
+    @catalogue_blp.alt_response(404, description="No such item")
+    def patch(self, args: dict[str, Any], code: str) -> Any:
+        """Change an item; a new price joins the history and booked orders keep theirs; active=false withdraws it (admin)"""
+        return catalogue.update_item(current_actor(), code, **args)
+
+    @unit_of_work
+    @require_role("admin")
+    @catalogue_blp.response(200, CatalogueItemAdminSchema)
+    @catalogue_blp.alt_response(404, description="No such item")
+    def delete(self, code: str) -> Any:
+        """Withdraw an item (it stays, since orders refer to it, but is no longer listed or bookable) (admin)"""
+        return catalogue.deactivate_item(current_actor(), code)
 
 
 @patients_blp.route("/patients/me")
@@ -93,6 +134,26 @@ class PatientAddresses(MethodView):
     def post(self, args: dict[str, Any]) -> Any:
         """Add an address; its district is resolved from the point, or from the geocoded line (patient)"""
         return service.add_address(current_actor(), **args)
+
+
+@patients_blp.route("/patients/<int:patient_id>/clinical")
+class PatientClinical(MethodView):
+    @unit_of_work
+    @require_role("admin", "dispatcher", "nurse")
+    @patients_blp.response(200, PatientClinicalSchema)
+    @patients_blp.alt_response(404, description="No such patient")
+    def get(self, patient_id: int) -> Any:
+        """A patient's discharge date, diagnoses and initial assessment; audited (admin, dispatcher, triage nurse)"""
+        return clinical.get_clinical_facts(current_actor(), patient_id)
+
+    @unit_of_work
+    @require_role("admin", "dispatcher", "nurse")
+    @patients_blp.arguments(PatientClinicalArgs)
+    @patients_blp.response(200, PatientClinicalSchema)
+    @patients_blp.alt_response(404, description="No such patient")
+    def patch(self, args: dict[str, Any], patient_id: int) -> Any:
+        """Set a patient's discharge date or diagnoses (ICD-10) (admin, dispatcher, triage nurse)"""
+        return clinical.update_clinical_facts(current_actor(), patient_id, **args)
 
 
 @care_blp.route("/care-orders")

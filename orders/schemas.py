@@ -15,13 +15,17 @@ from flask import current_app
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from doorstep.api import PaginatedQueryArgs, Schema
+from doorstep.db import utcnow
 from orders.catalogue import CATEGORIES
+from orders.eligibility import MAX_CODES, MAX_DAYS, RULES, rule_errors
 from orders.states import CARE_ORDER, DELIVERY_ORDER
 from routing.crs import CRS_NAMES
 
 LAT = validate.Range(min=-90, max=90)
 LON = validate.Range(min=-180, max=180)
 ALL_STATUSES = sorted(CARE_ORDER.states | DELIVERY_ORDER.states)
+SKILL_CODE = r"^[a-z][a-z0-9_]{0,39}$"
+SKILL_ERROR = "A skill code: lower-case letters, digits and underscores, at most 40."
 
 
 class LocalDateTime(fields.AwareDateTime):
@@ -45,6 +49,31 @@ def _crs() -> fields.String:
 
 # Catalogue --------------------------------------------------------------------------------
 
+class EligibilitySchema(Schema):
+    """One of ``{"rule": "none"}``, ``{"rule": "discharged_within_days", "days": N}``,
+    ``{"rule": "diagnosis_in", "codes": ["I50", ...]}`` (ICD-10), ``{"rule": "triage_always"}``."""
+
+    rule = fields.String(required=True, validate=validate.OneOf(RULES))
+    days = fields.Integer(strict=True, validate=validate.Range(min=0, max=MAX_DAYS),
+                          metadata={"description": "discharged_within_days: discharged at most this many "
+                                                   "days before the booking date."})
+    codes = fields.List(fields.String(validate=validate.Length(min=1, max=20)),
+                        validate=validate.Length(min=1, max=MAX_CODES),
+                        metadata={"description": "diagnosis_in: ICD-10 codes; E11 covers E11.9."})
+
+    @validates_schema
+    def _fits_rule(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        errors = {key.removeprefix("eligibility."): messages for key, messages in rule_errors(data).items()}
+        if errors:
+            raise ValidationError(errors)
+
+
+class PriceSchema(Schema):
+    price_fen = fields.Integer()
+    effective_from = LocalDateTime()
+    set_by = fields.Integer(allow_none=True, metadata={"description": "The admin who set it; null when seeded."})
+
+
 class CatalogueItemSchema(Schema):
     code = fields.String()
     name = fields.String()
@@ -52,7 +81,90 @@ class CatalogueItemSchema(Schema):
     category = fields.String(metadata={"enum": list(CATEGORIES)})
     skills = fields.List(fields.String())
     duration_minutes = fields.Integer()
-    price_fen = fields.Integer(metadata={"description": "Price in fen (1/100 yuan)."})
+    price_fen = fields.Function(lambda item: item.price_on(utcnow()), metadata={
+        "type": "integer", "description": "Price in fen (1/100 yuan) in effect now."})
+    required_qualification = fields.String(metadata={
+        "description": "A skill the nurse needs besides skills; home_care_qualified is computed from the "
+                       "nurse's title and years of practice."})
+    eligibility = fields.Nested(EligibilitySchema)
+    preparation_notes = fields.String(allow_none=True, metadata={"description": "For the patient, in English."})
+    preparation_notes_zh = fields.String(allow_none=True, metadata={"description": "For the patient, in Chinese."})
+    active = fields.Boolean()
+
+
+class CatalogueItemAdminSchema(CatalogueItemSchema):
+    """An item with its price history (admins)."""
+
+    prices = fields.List(fields.Nested(PriceSchema), metadata={"description": "Oldest first, "
+                                                                              "including prices yet to come."})
+
+
+class CatalogueQueryArgs(Schema):
+    include_inactive = fields.Boolean(load_default=False, metadata={"description": "Withdrawn items too (admins)."})
+
+
+class _CatalogueItemFields(Schema):
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    name_zh = fields.String(validate=validate.Length(min=1, max=60))
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    skills = fields.List(fields.String(validate=validate.Regexp(SKILL_CODE, error=SKILL_ERROR)),
+                         validate=validate.Length(max=20))
+    required_qualification = fields.String(validate=validate.Regexp(SKILL_CODE, error=SKILL_ERROR),
+                                           metadata={"description": "Default home_care_qualified."})
+    duration_minutes = fields.Integer(strict=True, validate=validate.Range(min=5, max=480))
+    price_fen = fields.Integer(strict=True, validate=validate.Range(min=0, max=10_000_000))
+    eligibility = fields.Nested(EligibilitySchema, metadata={"description": "Default {\"rule\": \"none\"}."})
+    preparation_notes = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    preparation_notes_zh = fields.String(allow_none=True, validate=validate.Length(max=2000))
+    active = fields.Boolean(metadata={"description": "false withdraws the item: no longer listed or bookable."})
+
+
+class CatalogueItemUpdateArgs(_CatalogueItemFields):
+    """Every field optional; a new price_fen joins the price history, booked orders keep theirs."""
+
+    price_effective_from = fields.AwareDateTime(metadata={"description": "When price_fen takes effect; "
+                                                                         "default now, never in the past."})
+
+
+class CatalogueItemCreateArgs(_CatalogueItemFields):
+    code = fields.String(required=True, validate=validate.Regexp(
+        r"^[a-z][a-z0-9_]{1,39}$", error="2 to 40 characters: lower-case letters, digits, underscores."))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    name_zh = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    skills = fields.List(fields.String(validate=validate.Regexp(SKILL_CODE, error=SKILL_ERROR)), required=True,
+                         validate=validate.Length(max=20))
+    duration_minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=5, max=480))
+    price_fen = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10_000_000))
+
+
+# Clinical facts ---------------------------------------------------------------------------
+
+class InitialAssessmentSchema(Schema):
+    at = LocalDateTime()
+    by = fields.Integer(metadata={"description": "The user who assessed the patient."})
+
+
+class PatientClinicalSchema(Schema):
+    patient_id = fields.Integer(attribute="id")
+    discharge_date = fields.Date(allow_none=True)
+    diagnoses = fields.List(fields.String(), metadata={"description": "ICD-10 codes."})
+    initial_assessment = fields.Method("_assessment", metadata={
+        "type": "object", "nullable": True,
+        "description": "The assessment before the first visit ({at, by}), or null when not yet done."})
+
+    def _assessment(self, patient: Any) -> dict[str, Any] | None:
+        if patient.initial_assessment_at is None:
+            return None
+        return InitialAssessmentSchema().dump({"at": patient.initial_assessment_at,
+                                               "by": patient.initial_assessment_by})
+
+
+class PatientClinicalArgs(Schema):
+    discharge_date = fields.Date(allow_none=True, metadata={"description": "YYYY-MM-DD; null clears it."})
+    diagnoses = fields.List(fields.String(validate=validate.Length(min=1, max=20)),
+                            validate=validate.Length(max=MAX_CODES),
+                            metadata={"description": "ICD-10 codes, replacing the list, e.g. [\"I50.9\"]."})
 
 
 # Patients and addresses -------------------------------------------------------------------

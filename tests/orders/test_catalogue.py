@@ -10,7 +10,8 @@ from tests.orders.helpers import assert_problem
 
 KNOWN_SKILLS = {"basic_care", "injection", "blood_sampling", "wound_care", "stoma_care", "picc", "catheter_care",
                 "pressure_injury_care", "nasogastric_care", "tracheostomy_care", "rn_5y"}
-CONTRACT_FIELDS = {"code", "name", "name_zh", "category", "skills", "duration_minutes", "price_fen"}
+CONTRACT_FIELDS = {"code", "name", "name_zh", "category", "skills", "duration_minutes", "price_fen",
+                   "required_qualification", "eligibility", "preparation_notes", "preparation_notes_zh", "active"}
 
 
 def test_the_shipped_catalogue_has_about_twenty_items_of_both_categories() -> None:
