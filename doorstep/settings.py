@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field, replace
+from datetime import time
 from pathlib import Path
 from typing import Mapping
 
@@ -30,6 +31,21 @@ def parse_float(value: str | None, default: float) -> float:
     if value is None or value == "":
         return default
     return float(value)
+
+
+def parse_hours(value: str | None, default: tuple[time, time], name: str = "hours") -> tuple[time, time]:
+    """``"08:00-18:00"`` → ``(time(8), time(18))``; ``24:00`` closes at the end of the day."""
+    if value is None or value.strip() == "":
+        return default
+    try:
+        opens, closes = (part.strip() for part in value.split("-"))
+        start = time.fromisoformat(opens)
+        end = time.max if closes == "24:00" else time.fromisoformat(closes)
+    except ValueError:
+        raise ValueError(f"{name}: expected HH:MM-HH:MM, got {value!r}") from None
+    if end <= start:
+        raise ValueError(f"{name}: closes before it opens: {value!r}")
+    return start, end
 
 
 def normalise_database_url(url: str) -> str:
@@ -70,6 +86,11 @@ class Settings:
     geocoder_api_key: str | None = None
     geocoder_min_delay_s: float = 1.0  # Nominatim's usage policy: one request a second
     districts_file: Path | None = None  # the served districts as GeoJSON; default: Tianjin's six central districts
+    # Booking care orders (orders/booking.py): see the README's "Care orders" section.
+    booking_lead_hours: int = 24  # a window starts at least this long after the booking
+    booking_horizon_days: int = 30  # and on a local day at most this many days ahead
+    service_hours: tuple[time, time] = (time(8), time(18))  # local: a window lies within them
+    max_open_care_orders: int = 3  # per patient, a series counting as one
     # Delivery orders (orders/deliveries.py): see the README's "Deliveries" section.
     cold_chain_max_minutes: int = 120  # a cold parcel's longest ride, unless the order says otherwise
     review_two_person: bool = False  # the pharmacist who created a parcel may not also review it
@@ -118,6 +139,11 @@ class Settings:
             geocoder_api_key=env.get("DOORSTEP_GEOCODER_API_KEY") or None,
             geocoder_min_delay_s=parse_float(env.get("DOORSTEP_GEOCODER_MIN_DELAY"), 1.0),
             districts_file=Path(env["DOORSTEP_DISTRICTS_FILE"]) if env.get("DOORSTEP_DISTRICTS_FILE") else None,
+            booking_lead_hours=parse_int(env.get("DOORSTEP_BOOKING_LEAD_HOURS"), 24),
+            booking_horizon_days=parse_int(env.get("DOORSTEP_BOOKING_HORIZON_DAYS"), 30),
+            service_hours=parse_hours(env.get("DOORSTEP_SERVICE_HOURS"), (time(8), time(18)),
+                                      "DOORSTEP_SERVICE_HOURS"),
+            max_open_care_orders=parse_int(env.get("DOORSTEP_MAX_OPEN_CARE_ORDERS"), 3),
             cold_chain_max_minutes=parse_int(env.get("DOORSTEP_COLD_CHAIN_MAX_MINUTES"), 120),
             review_two_person=parse_bool(env.get("DOORSTEP_REVIEW_TWO_PERSON")),
         )
