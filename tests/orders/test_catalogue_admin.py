@@ -1,14 +1,27 @@
 """Admins keep the catalogue: create, edit, price, withdraw; everyone else only reads it."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
+import pytest
+import time_machine
 from sqlalchemy import select
 
 from doorstep.db import session
 from doorstep.models import AuditEntry
 from orders.models import CareOrder, CatalogueItem
 from tests.orders.helpers import assert_problem
+
+# Bookings are checked against the clock: book three days before the personas' service date.
+NOW = "2026-11-20T10:00:00+08:00"
+
+
+@pytest.fixture(autouse=True)
+def _booking_day() -> Iterator[None]:
+    with time_machine.travel(NOW, tick=False):
+        yield
+
 
 URL = "/api/v1/catalogue/services"
 NEW_ITEM = {"code": "picc_removal", "name": "PICC line removal", "name_zh": "PICC导管拔除",
@@ -70,7 +83,7 @@ def test_non_admins_may_not_create_edit_or_withdraw(client, personas) -> None:  
         assert_problem(client.get(URL, query_string={"include_inactive": "true"}, headers=personas.headers(who)), 403)
     session.expire_all()
     stoma = session.scalar(select(CatalogueItem).where(CatalogueItem.code == "stoma_care"))
-    assert stoma.active and stoma.price_on(datetime.now(timezone.utc)) == 22_000
+    assert stoma.active and stoma.price_on(datetime.now(UTC)) == 22_000
     assert session.scalar(select(CatalogueItem).where(CatalogueItem.code == "picc_removal")) is None
 
 
@@ -121,17 +134,17 @@ def test_an_order_keeps_the_price_it_was_booked_at_after_a_price_change(client, 
 
 
 def test_a_future_price_applies_only_from_its_date(client, personas, orders) -> None:  # type: ignore[no-untyped-def]
-    tomorrow = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
     response = patch(client, personas, "oral_care", price_fen=12_000, price_effective_from=tomorrow)
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["price_fen"] == 11_000
     assert orders.get(orders.care_id(service_code="oral_care"), "patient_wang").get_json()["price_fen"] == 11_000
     item = session.scalar(select(CatalogueItem).where(CatalogueItem.code == "oral_care"))
-    assert item.price_on(datetime.now(timezone.utc) + timedelta(days=2)) == 12_000
+    assert item.price_on(datetime.now(UTC) + timedelta(days=2)) == 12_000
 
 
 def test_a_price_cannot_be_backdated_or_dated_without_a_price(client, personas) -> None:  # type: ignore[no-untyped-def]
-    yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).isoformat()
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).isoformat()
     assert_problem(patch(client, personas, "oral_care", price_fen=1, price_effective_from=yesterday),
                    422, "price_effective_from")
     assert_problem(patch(client, personas, "oral_care", price_effective_from=yesterday), 422, "price_fen")
