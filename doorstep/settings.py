@@ -48,6 +48,16 @@ def parse_hours(value: str | None, default: tuple[time, time], name: str = "hour
     return start, end
 
 
+def parse_title(value: str | None, default: str) -> str:
+    """A nursing title code (``nurse`` ... ``chief_nurse``); an unknown one stops start-up."""
+    from dispatch.qualification import TITLES
+
+    title = (value or "").strip().lower() or default
+    if title not in TITLES:
+        raise ValueError(f"DOORSTEP_HOME_CARE_MIN_TITLE={title!r}: one of {', '.join(TITLES)}")
+    return title
+
+
 def normalise_database_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL whatever scheme the platform hands us."""
     for prefix in ("postgres://", "postgresql://"):
@@ -94,6 +104,9 @@ class Settings:
     # Delivery orders (orders/deliveries.py): see the README's "Deliveries" section.
     cold_chain_max_minutes: int = 120  # a cold parcel's longest ride, unless the order says otherwise
     review_two_person: bool = False  # the pharmacist who created a parcel may not also review it
+    # Home visits (dispatch/qualification.py): the national pilot's five years and 护师 (senior_nurse).
+    home_care_min_years: int = 5
+    home_care_min_title: str = "senior_nurse"
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -139,6 +152,8 @@ class Settings:
             geocoder_api_key=env.get("DOORSTEP_GEOCODER_API_KEY") or None,
             geocoder_min_delay_s=parse_float(env.get("DOORSTEP_GEOCODER_MIN_DELAY"), 1.0),
             districts_file=Path(env["DOORSTEP_DISTRICTS_FILE"]) if env.get("DOORSTEP_DISTRICTS_FILE") else None,
+            home_care_min_years=parse_int(env.get("DOORSTEP_HOME_CARE_MIN_YEARS"), 5),
+            home_care_min_title=parse_title(env.get("DOORSTEP_HOME_CARE_MIN_TITLE"), "senior_nurse"),
             booking_lead_hours=parse_int(env.get("DOORSTEP_BOOKING_LEAD_HOURS"), 24),
             booking_horizon_days=parse_int(env.get("DOORSTEP_BOOKING_HORIZON_DAYS"), 30),
             service_hours=parse_hours(env.get("DOORSTEP_SERVICE_HOURS"), (time(8), time(18)),
