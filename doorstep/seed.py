@@ -29,12 +29,11 @@ from doorstep.errors import Conflict
 from doorstep.geography import districts as served_districts
 from doorstep.models import User
 from orders.catalogue import catalogue_data, seed_catalogue
+from orders.deliveries import create_delivery_order, review_prescription
 from orders.service import (
     add_address,
-    create_delivery_order,
     create_pharmacy,
     place_care_order,
-    review_prescription,
     triage_care_order,
 )
 

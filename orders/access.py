@@ -63,9 +63,18 @@ def _visible(actor: Actor) -> Any:
     return false()
 
 
+SORT_COLUMNS = {"created_at": AnyOrder.created_at, "service_date": AnyOrder.service_date,
+                "window_start": AnyOrder.window_start}
+
+
 def visible_orders(actor: Actor, *, kind: str | None = None, status: str | None = None,
-                   date: str | None = None, district: str | None = None) -> Select[Any]:
-    """A select of the orders ``actor`` may see, filtered, newest first (for pagination)."""
+                   date: str | None = None, district: str | None = None,
+                   sort: str = "-created_at") -> Select[Any]:
+    """A select of the orders ``actor`` may see, filtered and sorted (for pagination).
+
+    ``sort`` is a column of ``SORT_COLUMNS``, with a leading ``-`` for descending;
+    ties go by id in the same direction, so pages never overlap.
+    """
     query = select(AnyOrder).where(_visible(actor))
     if kind:
         query = query.where(AnyOrder.kind == kind)
@@ -75,7 +84,10 @@ def visible_orders(actor: Actor, *, kind: str | None = None, status: str | None 
         query = query.where(AnyOrder.service_date == date)
     if district:
         query = query.where(AnyOrder.district == district)
-    return query.order_by(AnyOrder.created_at.desc(), AnyOrder.id.desc())
+    column = SORT_COLUMNS[sort.lstrip("-")]
+    if sort.startswith("-"):
+        return query.order_by(column.desc(), AnyOrder.id.desc())
+    return query.order_by(column.asc(), AnyOrder.id.asc())
 
 
 def access_order(actor: Actor, order_id: int) -> Order:

@@ -14,6 +14,7 @@ from flask.views import MethodView
 from doorstep.api import PAGINATION, Blueprint, ListPage, unit_of_work
 from doorstep.auth import current_actor, require_role
 from orders import catalogue, clinical, service, tracking
+from orders.delivery_api import delivery_blp
 from orders.schemas import (
     AddressCreateArgs,
     AddressSchema,
@@ -25,8 +26,6 @@ from orders.schemas import (
     CatalogueItemSchema,
     CatalogueItemUpdateArgs,
     CatalogueQueryArgs,
-    DeliveryOrderCreateArgs,
-    DeliveryOrderSchema,
     OrderQueryArgs,
     OrderSchema,
     OrderSummarySchema,
@@ -38,7 +37,6 @@ from orders.schemas import (
     PharmacySchema,
     PharmacyUpdateArgs,
     PublicTrackingSchema,
-    ReviewArgs,
     TrackingSchema,
     TriageArgs,
 )
@@ -51,8 +49,6 @@ PREFIX = "/api/v1"
 catalogue_blp = Blueprint("catalogue", __name__, url_prefix=PREFIX, description="The home-care catalogue")
 patients_blp = Blueprint("patients", __name__, url_prefix=PREFIX, description="Patients and their addresses")
 care_blp = Blueprint("care_orders", __name__, url_prefix=PREFIX, description="Care orders and triage")
-delivery_blp = Blueprint("delivery_orders", __name__, url_prefix=PREFIX,
-                         description="Delivery orders and prescription review")
 orders_blp = Blueprint("orders", __name__, url_prefix=PREFIX,
                        description="Orders of either kind: read, list, cancel, track")
 track_blp = Blueprint("track", __name__, url_prefix=PREFIX, description="Public parcel tracking")
@@ -181,35 +177,6 @@ class CareOrderTriage(MethodView):
     def post(self, args: dict[str, Any], order_id: int) -> Any:
         """Accept a care order for a home visit, or reject it with a reason (triage nurse, dispatcher)"""
         return service.triage_care_order(current_actor(), order_id, **args)
-
-
-@delivery_blp.route("/delivery-orders")
-class DeliveryOrders(MethodView):
-    @unit_of_work
-    @require_role("pharmacist")
-    @delivery_blp.arguments(DeliveryOrderCreateArgs)
-    @delivery_blp.response(201, DeliveryOrderSchema)
-    @delivery_blp.alt_response(409, description="This prescription_ref is already on an order")
-    @delivery_blp.alt_response(422, description="Unknown patient, not that patient's address, bad items or window")
-    def post(self, args: dict[str, Any]) -> Any:
-        """Send a prescription's drugs from my pharmacy; it waits for review (pharmacist)"""
-        return service.create_delivery_order(
-            current_actor(), prescription_ref=args["prescription_ref"], patient_id=args["patient_id"],
-            address_id=args["address_id"], items=args["items"], cold_chain=args["cold_chain"], **_window(args))
-
-
-@delivery_blp.route("/delivery-orders/<int:order_id>/review")
-class DeliveryOrderReview(MethodView):
-    @unit_of_work
-    @require_role("pharmacist")
-    @delivery_blp.arguments(ReviewArgs)
-    @delivery_blp.response(200, DeliveryOrderSchema)
-    @delivery_blp.alt_response(404, description="No such delivery order of your pharmacy")
-    @delivery_blp.alt_response(409, description="The order is not awaiting review")
-    @delivery_blp.alt_response(422, description="A rejection without a reason")
-    def post(self, args: dict[str, Any], order_id: int) -> Any:
-        """Release a parcel for dispatch, or reject it with a reason; records the reviewer (pharmacist)"""
-        return service.review_prescription(current_actor(), order_id, **args)
 
 
 @orders_blp.route("/orders")

@@ -24,6 +24,7 @@ from routing.crs import CRS_NAMES
 LAT = validate.Range(min=-90, max=90)
 LON = validate.Range(min=-180, max=180)
 ALL_STATUSES = sorted(CARE_ORDER.states | DELIVERY_ORDER.states)
+ORDER_SORTS = [f"{sign}{key}" for key in ("created_at", "service_date", "window_start") for sign in ("-", "")]
 SKILL_CODE = r"^[a-z][a-z0-9_]{0,39}$"
 SKILL_ERROR = "A skill code: lower-case letters, digits and underscores, at most 40."
 
@@ -237,8 +238,11 @@ class HistoryEntrySchema(Schema):
 
 
 class DeliveryItemSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    quantity = fields.Integer(required=True, validate=validate.Range(min=1, max=999))
+    """An item of a parcel as sent back (bodies use ``orders.delivery_schemas.DeliveryItemArgs``)."""
+
+    name = fields.String()
+    quantity = fields.Integer()
+    unit = fields.String(allow_none=True)
 
 
 class _OrderFields(Schema):
@@ -268,6 +272,8 @@ class _DeliveryFields(Schema):
     tracking_code = fields.String()
     prescription_ref = fields.String()
     cold_chain = fields.Boolean()
+    max_out_of_fridge_minutes = fields.Integer(allow_none=True, metadata={
+        "description": "Cold chain: this order's longest ride; null: the hospital's default."})
     reviewed_by = fields.Integer(allow_none=True)
     reviewed_at = LocalDateTime(allow_none=True)
 
@@ -299,6 +305,9 @@ class OrderQueryArgs(PaginatedQueryArgs):
     status = fields.String(validate=validate.OneOf(ALL_STATUSES))
     date = fields.Date(metadata={"description": "Service date, YYYY-MM-DD (local)."})
     district = fields.String(validate=validate.Length(min=1, max=40))
+    sort = fields.String(load_default="-created_at", validate=validate.OneOf(ORDER_SORTS), metadata={
+        "description": "created_at, service_date or window_start; a leading '-' for newest first "
+                       "(default -created_at)."})
 
 
 class CareOrderCreateArgs(Schema):
@@ -312,21 +321,6 @@ class TriageArgs(Schema):
     accepted = fields.Boolean(required=True)
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500),
                            metadata={"description": "Required when accepted is false."})
-
-
-class DeliveryOrderCreateArgs(Schema):
-    prescription_ref = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    patient_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
-    address_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
-    items = fields.List(fields.Nested(DeliveryItemSchema), required=True, validate=validate.Length(min=1, max=50))
-    cold_chain = fields.Boolean(required=True)
-    window = fields.Nested(WindowArgs, load_default=None, allow_none=True)
-
-
-class ReviewArgs(Schema):
-    approved = fields.Boolean(required=True)
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500),
-                           metadata={"description": "Required when approved is false."})
 
 
 class CancelArgs(Schema):

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
-from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,7 +24,6 @@ from doorstep.errors import Conflict, Forbidden, ValidationFailed
 from doorstep.geography import districts, geocode_line
 from orders.access import (
     access_care_order,
-    access_delivery_order,
     access_me,
     access_order,
     access_pharmacy,
@@ -37,17 +34,12 @@ from orders.access import (
 from orders.catalogue import active_item, booking_terms
 from orders.clinical import patient_facts
 from orders.lifecycle import change_status, record_creation
-from orders.models import Address, CareOrder, DeliveryItem, DeliveryOrder, Order, Patient, Pharmacy
-from orders.states import CARE_ORDER, DELIVERY_ORDER
+from orders.models import Address, CareOrder, Order, Patient, Pharmacy
+from orders.states import CARE_ORDER
 
 log = logging.getLogger("doorstep.orders")
 
 MAX_WINDOW = timedelta(hours=12)
-MAX_DELIVERY_ITEMS = 50
-# No I, O, 0 or 1: read aloud over the phone, a tracking code must not be mistyped.
-TRACKING_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-TRACKING_LENGTH = 12  # 32**12 = 2**60 codes: not guessable by enumeration
-TRACKING_PREFIX = "DS"
 # Until the worker is on the way, a patient may change their mind.
 PATIENT_CANCELLABLE = {"care": frozenset({"requested", "accepted", "scheduled"}),
                        "delivery": frozenset({"awaiting_review", "ready", "scheduled"})}
@@ -200,83 +192,6 @@ def triage_care_order(actor: Actor, order_id: int, *, accepted: bool, reason: st
     return order
 
 
-# Delivery orders --------------------------------------------------------------------------
-
-def new_tracking_code() -> str:
-    """A fresh code no parcel has yet (collisions are astronomically rare, but checked)."""
-    while True:
-        code = TRACKING_PREFIX + "".join(secrets.choice(TRACKING_ALPHABET) for _ in range(TRACKING_LENGTH))
-        if session.scalar(select(DeliveryOrder.id).where(DeliveryOrder.tracking_code == code)) is None:
-            return code
-
-
-def create_delivery_order(actor: Actor, *, prescription_ref: str, patient_id: int, address_id: int,
-                          items: Iterable[Mapping[str, Any]], cold_chain: bool = False,
-                          window_start: datetime | None = None,
-                          window_end: datetime | None = None) -> DeliveryOrder:
-    """A pharmacist sends a prescription's drugs from their pharmacy; it waits for review.
-
-    One prescription, one parcel: a reused ``prescription_ref`` is a 409 naming the first order.
-    """
-    _require(actor, "pharmacist")
-    if not actor.pharmacy_id:
-        raise Forbidden("This pharmacist account has no pharmacy.")
-    first = session.scalar(select(DeliveryOrder.id).where(DeliveryOrder.prescription_ref == prescription_ref))
-    if first is not None:
-        raise Conflict(f"Prescription {prescription_ref!r} is already on order {first}.",
-                       {"prescription_ref": [f"Already used by order {first}."]})
-    errors: dict[str, list[str]] = {}
-    items = list(items)
-    if not 1 <= len(items) <= MAX_DELIVERY_ITEMS:
-        errors["items"] = [f"Between 1 and {MAX_DELIVERY_ITEMS} items."]
-    for i, item in enumerate(items):
-        if int(item["quantity"]) < 1:
-            errors[f"items.{i}.quantity"] = ["Must be at least 1."]
-    address = None
-    if session.get(Patient, patient_id) is None:
-        errors["patient_id"] = ["No such patient."]
-    else:
-        address = find_patient_address(patient_id, address_id)
-        if address is None:
-            errors["address_id"] = ["No such address of this patient."]
-    try:
-        service_date = window_service_date(window_start, window_end)
-    except ValidationFailed as exc:
-        errors.update(exc.errors)
-        service_date = None
-    if errors:
-        raise ValidationFailed("The delivery order cannot be created.", errors)
-    assert address is not None
-    order = DeliveryOrder(status=DELIVERY_ORDER.initial, patient_id=patient_id, address_id=address.id,
-                          district=address.district, window_start=window_start, window_end=window_end,
-                          service_date=service_date or utcnow().astimezone(local_tz()).date().isoformat(),
-                          created_by=actor.user_id, pharmacy_id=actor.pharmacy_id,
-                          prescription_ref=prescription_ref, tracking_code=new_tracking_code(),
-                          cold_chain=cold_chain,
-                          items=[DeliveryItem(name=i["name"], quantity=int(i["quantity"])) for i in items])
-    session.add(order)
-    session.flush()
-    record_creation(order, actor)
-    record_access(actor, "create", "delivery_order", order.id, patient_id=patient_id)
-    session.flush()
-    log.info("event=delivery_order_created order_id=%s pharmacy_id=%s district=%s cold_chain=%s",
-             order.id, order.pharmacy_id, order.district, cold_chain)
-    return order
-
-
-def review_prescription(actor: Actor, order_id: int, *, approved: bool, reason: str | None = None) -> DeliveryOrder:
-    """The pharmacy's pharmacist releases the parcel for dispatch, or rejects it with a reason."""
-    _require(actor, "pharmacist")
-    order = access_delivery_order(actor, order_id)
-    if not approved and not (reason and reason.strip()):
-        raise ValidationFailed("A rejection needs a reason.", {"reason": ["Required when approved is false."]})
-    change_status(order, "ready" if approved else "rejected", actor, None if approved else reason)
-    order.reviewed_by, order.reviewed_at = actor.user_id, utcnow()
-    session.flush()
-    record_access(actor, "update", "delivery_order", order.id, change="review", approved=approved)
-    return order
-
-
 # Both kinds -------------------------------------------------------------------------------
 
 def get_order(actor: Actor, order_id: int) -> Order:
@@ -287,13 +202,15 @@ def get_order(actor: Actor, order_id: int) -> Order:
 
 
 def list_orders(actor: Actor, *, kind: str | None = None, status: str | None = None,
-                date: dt.date | str | None = None, district: str | None = None) -> Select[Any]:
-    """The caller's orders, filtered, newest first, as a select for the paginator; audited once."""
+                date: dt.date | str | None = None, district: str | None = None,
+                sort: str = "-created_at") -> Select[Any]:
+    """The caller's orders, filtered and sorted (default newest first), as a select for the paginator;
+    audited once."""
     if isinstance(date, dt.date):
         date = date.isoformat()
     filters = {k: v for k, v in (("kind", kind), ("status", status), ("date", date), ("district", district)) if v}
     record_access(actor, "read", "order", "list", **filters)
-    return visible_orders(actor, kind=kind, status=status, date=date, district=district)
+    return visible_orders(actor, kind=kind, status=status, date=date, district=district, sort=sort)
 
 
 def cancel_order(actor: Actor, order_id: int, reason: str | None = None) -> Order:

@@ -59,7 +59,7 @@ DELIVERY_ORDER = StateMachine("delivery order", "awaiting_review", _table(
     scheduled="picked_up ready cancelled failed",
     picked_up="out_for_delivery failed returned",
     out_for_delivery="delivered failed",
-    failed="returned",
+    failed="ready returned",  # re-delivered on a new window, or back to the pharmacy
     delivered="", rejected="", cancelled="", returned="",
 ))
 

@@ -14,10 +14,9 @@ from doorstep.auth import Actor
 from doorstep.db import session
 from doorstep.models import User
 from orders.models import Order
+from orders.deliveries import create_delivery_order, review_prescription
 from orders.service import (
-    create_delivery_order,
     place_care_order,
-    review_prescription,
     triage_care_order,
 )
 from tests.factories import at

@@ -17,10 +17,9 @@ from doorstep.auth import Actor
 from doorstep.db import session
 from orders.lifecycle import change_status
 from orders.models import Address, Pharmacy
+from orders.deliveries import create_delivery_order, review_prescription
 from orders.service import (
-    create_delivery_order,
     place_care_order,
-    review_prescription,
     triage_care_order,
 )
 from tests.factories import at, iso

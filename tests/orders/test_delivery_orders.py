@@ -20,13 +20,15 @@ def review(client, personas, order_id, who="pharmacist_chen", **body):  # type: 
 
 
 def test_a_pharmacist_creates_a_parcel_from_their_pharmacy_awaiting_review(orders, personas) -> None:  # type: ignore[no-untyped-def]
-    response = orders.delivery(window={"start": iso("13:00"), "end": iso("16:00")})
+    response = orders.delivery(window={"start": iso("13:00"), "end": iso("16:00")},
+                               items=[{"name": "Insulin glargine 300 U", "quantity": 2, "unit": "pen"}])
     assert response.status_code == 201, response.get_json()
     parcel = response.get_json()
     assert parcel["kind"] == "delivery" and parcel["status"] == "awaiting_review"
     assert parcel["pharmacy_id"] == personas["pharmacy"]["heping"]
     assert parcel["patient_id"] == personas["patient_wang"]["patient_id"] and parcel["district"] == "heping"
-    assert parcel["items"] == [{"name": "Insulin glargine 300 U", "quantity": 2}] and parcel["cold_chain"] is True
+    assert parcel["items"] == [{"name": "Insulin glargine 300 U", "quantity": 2, "unit": "pen"}]
+    assert parcel["cold_chain"] is True and parcel["max_out_of_fridge_minutes"] is None
     assert parcel["prescription_ref"] == "RX-0001" and parcel["service_date"] == "2026-11-23"
     assert TRACKING_CODE.match(parcel["tracking_code"]), parcel["tracking_code"]
     assert [(h["to"], h["by"]) for h in parcel["history"]] == [
