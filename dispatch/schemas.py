@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app, request
 from marshmallow import fields, post_load, validate
 
-from dispatch.workers import KINDS, MAX_CAPACITY, PreconditionFailed
+from dispatch.qualification import TITLE_ZH, TITLES
+from dispatch.workers import KINDS, MAX_CAPACITY, PreconditionFailed, home_care_qualified
 from doorstep.api import PaginatedQueryArgs, Schema
 from doorstep.errors import DomainError
 
@@ -62,6 +63,13 @@ class WorkerUpdateArgs(Schema):
                            metadata={"description": "Named dimensions, e.g. {\"parcels\": 30}. "
                                                     "Couriers default to 30 parcels."})
     active = fields.Boolean()
+    title = fields.String(allow_none=True, validate=validate.OneOf(TITLES), metadata={
+        "description": "Nurses: nurse (护士), senior_nurse (护师), supervising_nurse (主管护师), "
+                       "associate_chief_nurse (副主任护师), chief_nurse (主任护师)."})
+    registration_number = fields.String(allow_none=True, validate=validate.Length(min=1, max=40), metadata={
+        "description": "Nurses: the practising certificate number (护士执业证书编号); unique (409)."})
+    practice_began = fields.Date(allow_none=True, metadata={"description": "Nurses: when clinical practice "
+                                                                           "began, YYYY-MM-DD."})
 
     @post_load
     def to_service_kwargs(self, data: dict[str, Any], **_: Any) -> dict[str, Any]:
@@ -113,6 +121,14 @@ class WorkerSchema(Schema):
     shifts = fields.List(fields.Nested(ShiftSchema))
     capacity = fields.Dict(keys=fields.String(), values=fields.Integer(), allow_none=True)
     active = fields.Boolean()
+    title = fields.String(allow_none=True, metadata={"enum": list(TITLES)})
+    title_zh = fields.Function(lambda w: TITLE_ZH.get(w.title or ""), allow_none=True,
+                               metadata={"type": "string", "nullable": True})
+    registration_number = fields.String(allow_none=True)
+    practice_began = fields.Date(allow_none=True)
+    home_care_qualified = fields.Function(lambda w: home_care_qualified(w), metadata={
+        "type": "boolean", "description": "Today, by the hospital's DOORSTEP_HOME_CARE_MIN_YEARS and "
+                                          "DOORSTEP_HOME_CARE_MIN_TITLE: may this nurse make home visits?"})
     version = fields.Integer(metadata={"description": "Also sent as the ETag; send it back in If-Match."})
 
 

@@ -30,11 +30,13 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch.models import Plan, Route, Shift, Stop, Worker
-from dispatch.workers import check_districts
+from dispatch.qualification import HOME_CARE_QUALIFIED
+from dispatch.workers import check_districts, home_care_qualified
 from doorstep.auth import Actor
 from doorstep.db import enqueue_after_commit, session, utcnow
 from doorstep.errors import ValidationFailed
 from orders.lifecycle import change_status
+from orders.catalogue import required_qualifications
 from orders.models import CareOrder, DeliveryOrder, Order
 from orders.states import PLANNABLE
 
@@ -50,7 +52,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, PoolTimeo
 TRAVEL_MODE = {"nurse": "car", "courier": "ebike"}
 COURIER_CAPACITY = {"parcels": 30}
 VISIT_PRIORITY, DELIVERY_PRIORITY = 50, 60
-PICKUP_S, DROPOFF_S = 120, 180
+PICKUP_S, DROPOFF_S, COLD_CHAIN_MAX_RIDE_S = 120, 180, 5400
 # POST /dispatch/solve runs inside a web request: stay under gunicorn's 30 s worker timeout.
 MAX_SYNC_SOLVE_S = 20
 # A queued plan whose message may have been lost is sent again when it is requested again.
@@ -98,11 +100,15 @@ def build_day_problem(date: str | Date, districts: Sequence[str] | None = None) 
     workers_doc = []
     for worker in _workers_on_shift(day_start, day_end, wanted):
         home = place(f"home-{worker.id}", worker.home_lat, worker.home_lon)
+        # Home visits only for nurses the hospital's rules allow, judged on the planned day.
+        skills = [s for s in worker.skills if s != HOME_CARE_QUALIFIED]
+        if home_care_qualified(worker, day_start.date()):
+            skills.append(HOME_CARE_QUALIFIED)
         shifts = [s for s in worker.shifts if s.start < day_end and s.end > day_start]
         for n, shift in enumerate(shifts):
             wid = f"{worker.kind}-{worker.id}" + (f"-{n + 1}" if n else "")
             index.workers[wid] = worker.id
-            entry: dict[str, Any] = {"id": wid, "kind": worker.kind, "skills": list(worker.skills),
+            entry: dict[str, Any] = {"id": wid, "kind": worker.kind, "skills": list(skills),
                                      "districts": list(worker.districts), "start": home, "end": home,
                                      "shift": [_iso(shift.start, tz), _iso(shift.end, tz)]}
             capacity = {**COURIER_CAPACITY, **(worker.capacity or {})} if worker.kind == "courier" else worker.capacity
@@ -111,13 +117,17 @@ def build_day_problem(date: str | Date, districts: Sequence[str] | None = None) 
             workers_doc.append(entry)
 
     tasks = []
-    for order in _plannable_orders(day, wanted):
+    orders = _plannable_orders(day, wanted)
+    qualification = required_qualifications(o.service_code for o in orders if isinstance(o, CareOrder))
+    for order in orders:
         address = place(f"address-{order.address_id}", order.address.lat, order.address.lon)
         windows = ([[_iso(order.window_start, tz), _iso(order.window_end, tz)]]
                    if order.window_start and order.window_end else None)
         if isinstance(order, CareOrder):
+            # Every visit needs a home-care-qualified nurse, and the item's own qualification.
+            needs = [*order.skills, HOME_CARE_QUALIFIED, qualification.get(order.service_code, HOME_CARE_QUALIFIED)]
             task: dict[str, Any] = {"id": f"visit-{order.id}", "kind": "visit", "location": address,
-                                    "district": order.district, "skills": list(order.skills),
+                                    "district": order.district, "skills": list(dict.fromkeys(needs)),
                                     "duration": order.duration_minutes * 60, "priority": VISIT_PRIORITY}
             if windows:
                 task["windows"] = windows
@@ -131,9 +141,7 @@ def build_day_problem(date: str | Date, districts: Sequence[str] | None = None) 
                                "duration": PICKUP_S},
                     "dropoff": dropoff, "load": {"parcels": 1}, "priority": DELIVERY_PRIORITY}
             if order.cold_chain:
-                # The longest time out of the fridge: the order's own, else the hospital's setting.
-                minutes = order.max_out_of_fridge_minutes or _settings().cold_chain_max_minutes
-                task.update(skills=["cold_chain"], max_ride=minutes * 60)
+                task.update(skills=["cold_chain"], max_ride=COLD_CHAIN_MAX_RIDE_S)
         index.orders[task["id"]] = order.id
         tasks.append(task)
 

@@ -12,14 +12,17 @@ import itertools
 import logging
 import math
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import Select, String, cast, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from dispatch.models import Shift, Worker
+from dispatch.qualification import HOME_CARE_QUALIFIED, TITLES, is_home_care_qualified
 from doorstep.audit import record_access
 from doorstep.auth import Actor
 from doorstep.db import session
@@ -34,7 +37,10 @@ MAX_CAPACITY = 100_000  # per dimension; keeps the optimiser's integer arithmeti
 SHIFT_YEARS = (2000, 2100)
 MAX_ID = 2**31  # INTEGER primary keys on PostgreSQL
 UPDATABLE = frozenset({"kind", "name", "skills", "districts", "home_lat", "home_lon", "shifts",
-                       "capacity", "active"})
+                       "capacity", "active", "title", "registration_number", "practice_began"})
+# A nurse's professional record; couriers have none.
+NURSE_RECORD = ("title", "registration_number", "practice_began")
+EARLIEST_PRACTICE = date(1950, 1, 1)
 
 
 class PreconditionFailed(DomainError):
@@ -87,19 +93,24 @@ def list_workers(actor: Actor | None, *, kind: str | None = None, active: bool |
 def create_worker(actor: Actor | None, *, kind: str, name: str, skills: Sequence[str],
                   districts: Sequence[str], home_lat: float, home_lon: float,
                   shifts: Sequence[tuple[datetime, datetime]] = (),
-                  capacity: dict[str, int] | None = None, active: bool = True) -> Worker:
-    """Add a nurse or a courier with their concrete shifts.
+                  capacity: dict[str, int] | None = None, active: bool = True, title: str | None = None,
+                  registration_number: str | None = None, practice_began: date | None = None) -> Worker:
+    """Add a nurse or a courier with their concrete shifts (a nurse with title, registration, practice start).
 
     Raises ``ValidationFailed`` (422) naming each bad field: unknown kind or
     district, a shift that ends before it starts or overlaps another, a naive
     time, a home that is not a coordinate, a negative capacity.
     """
     _require_manager(actor)
+    registration_number = registration_number.strip() if registration_number else registration_number
     fields = {"kind": kind, "name": name, "skills": list(skills), "districts": list(districts), "home_lat": home_lat,
-                  "home_lon": home_lon, "shifts": list(shifts), "capacity": capacity, "active": active}
+                  "home_lon": home_lon, "shifts": list(shifts), "capacity": capacity, "active": active,
+                  "title": title, "registration_number": registration_number, "practice_began": practice_began}
     _validate(fields)
+    _check_registration_free(registration_number, None)
     worker = Worker(kind=kind, name=name.strip(), skills=_unique(skills), districts=_unique(districts),
-                    home_lat=home_lat, home_lon=home_lon, capacity=capacity or None, active=active)
+                    home_lat=home_lat, home_lon=home_lon, capacity=capacity or None, active=active,
+                    title=title, registration_number=registration_number, practice_began=practice_began)
     worker.shifts = [Shift(start=start, end=end) for start, end in sorted(shifts)]
     session.add(worker)
     session.flush()
@@ -126,10 +137,16 @@ def update_worker(actor: Actor | None, worker_id: int, *, expected_version: int 
                                  "reload it and apply your change again.")
     current = {"kind": worker.kind, "name": worker.name, "skills": worker.skills, "districts": worker.districts,
                    "home_lat": worker.home_lat, "home_lon": worker.home_lon, "capacity": worker.capacity,
-                   "active": worker.active, "shifts": [(s.start, s.end) for s in worker.shifts]}
-    _validate({**current, **changes}, only=set(changes))
+                   "active": worker.active, "shifts": [(s.start, s.end) for s in worker.shifts],
+                   "title": worker.title, "registration_number": worker.registration_number,
+                   "practice_began": worker.practice_began}
+    if changes.get("registration_number"):
+        changes["registration_number"] = changes["registration_number"].strip()
     if "kind" in changes and changes["kind"] != worker.kind:
         _check_accounts_allow_kind(worker, changes["kind"])
+    # A courier turning nurse (or back) is checked against the record it will have.
+    _validate({**current, **changes}, only=set(changes) | ({"kind", *NURSE_RECORD} if "kind" in changes else set()))
+    _check_registration_free(changes.get("registration_number"), worker.id)
     for key, value in changes.items():
         if key == "shifts":
             worker.shifts = [Shift(start=start, end=end) for start, end in sorted(value)]
@@ -148,6 +165,29 @@ def update_worker(actor: Actor | None, worker_id: int, *, expected_version: int 
     record_access(actor, "update", "worker", worker.id, fields=sorted(changes))
     log.info("event=worker_updated worker_id=%s fields=%s", worker.id, ",".join(sorted(changes)))
     return worker
+
+
+def home_care_qualified(worker: Worker, on: date | None = None) -> bool:
+    """Whether the hospital's rules let this worker make home visits on ``on`` (default: today, local).
+
+    A nurse with a registration number, a title at least ``DOORSTEP_HOME_CARE_MIN_TITLE`` and
+    at least ``DOORSTEP_HOME_CARE_MIN_YEARS`` of practice; a record missing any of them is not.
+    """
+    settings = current_app.config["SETTINGS"]
+    if on is None:
+        on = datetime.now(ZoneInfo(settings.timezone)).date()
+    return (worker.kind == "nurse" and bool(worker.registration_number)
+            and is_home_care_qualified(worker.title, worker.practice_began, on,
+                                       settings.home_care_min_years, settings.home_care_min_title))
+
+
+def _check_registration_free(number: str | None, worker_id: int | None) -> None:
+    if not number:
+        return
+    holder = session.scalar(select(Worker.id).where(Worker.registration_number == number))
+    if holder is not None and holder != worker_id:
+        raise Conflict(f"Registration number {number!r} belongs to worker {holder}.",
+                       {"registration_number": [f"Already on worker {holder}."]})
 
 
 def _require_manager(actor: Actor | None) -> None:
@@ -175,6 +215,10 @@ def _validate(f: dict[str, Any], only: set[str] | None = None) -> None:
     if wanted("skills"):
         errors.update({f"skills.{i}": ["A skill code of 1 to 40 characters."]
                        for i, s in enumerate(f["skills"]) if not (isinstance(s, str) and 0 < len(s) <= 40)})
+        by_hand = f"{HOME_CARE_QUALIFIED} follows from title and practice_began; it is not set by hand."
+        errors.update({f"skills.{i}": [by_hand]
+                       for i, s in enumerate(f["skills"]) if s == HOME_CARE_QUALIFIED})
+    errors.update(_nurse_record_errors(f, wanted))
     if wanted("districts"):
         if not f["districts"]:
             errors["districts"] = ["At least one district: a worker outside every district is never planned."]
@@ -192,6 +236,25 @@ def _validate(f: dict[str, Any], only: set[str] | None = None) -> None:
         errors.update(_shift_errors(f["shifts"]))
     if errors:
         raise ValidationFailed("Some fields of the worker are not valid: " + ", ".join(sorted(errors)), errors)
+
+
+def _nurse_record_errors(f: dict[str, Any], wanted: Any) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if f["kind"] != "nurse":
+        return {name: ["Only nurses have a title, registration number and practice start."]
+                for name in NURSE_RECORD if wanted(name, "kind") and f.get(name) is not None}
+    if wanted("title") and f["title"] is not None and f["title"] not in TITLES:
+        errors["title"] = [f"One of: {', '.join(TITLES)}."]
+    number = f["registration_number"]
+    if wanted("registration_number") and number is not None and not (isinstance(number, str)
+                                                                     and 0 < len(number.strip()) <= 40):
+        errors["registration_number"] = ["The practising certificate number (护士执业证书编号), 1 to 40 characters."]
+    began = f["practice_began"]
+    if wanted("practice_began") and began is not None:
+        today = datetime.now(ZoneInfo(current_app.config["SETTINGS"].timezone)).date()
+        if not EARLIEST_PRACTICE <= began <= today:
+            errors["practice_began"] = [f"A date from {EARLIEST_PRACTICE.year} to today."]
+    return errors
 
 
 def _shift_errors(shifts: Sequence[tuple[datetime, datetime]]) -> dict[str, list[str]]:

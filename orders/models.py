@@ -28,7 +28,9 @@ class Patient(Base):
     diagnoses: Mapped[list[str]] = mapped_column(default=list)  # ICD-10 codes
     # The assessment before the first home visit, part of triage.
     initial_assessment_at: Mapped[datetime | None]
-    initial_assessment_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", use_alter=True))  # users → patients too
+    # A user id without a foreign key: users already refer to patients, and a cycle of keys
+    # would leave no order in which to empty the two tables.
+    initial_assessment_by: Mapped[int | None]
 
     addresses: Mapped[list["Address"]] = relationship(back_populates="patient", order_by="Address.id")
 

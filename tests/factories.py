@@ -6,7 +6,7 @@ The password of every persona is ``PASSWORD``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,9 +37,11 @@ def iso(hhmm: str, date: str = SERVICE_DATE) -> str:
 
 
 def make_worker(kind: str, name: str, skills: list[str], districts: list[str], home: tuple[float, float],
-                shift: tuple[str, str] = ("08:00", "17:00"), capacity: dict | None = None) -> Worker:
+                shift: tuple[str, str] = ("08:00", "17:00"), capacity: dict | None = None,
+                **record: Any) -> Worker:
+    """``record``: a nurse's ``title``, ``registration_number`` and ``practice_began``."""
     worker = Worker(kind=kind, name=name, skills=skills, districts=districts, home_lat=home[0],
-                    home_lon=home[1], capacity=capacity)
+                    home_lon=home[1], capacity=capacity, **record)
     worker.shifts.append(Shift(start=at(shift[0]), end=at(shift[1])))
     session.add(worker)
     session.flush()
@@ -73,9 +75,13 @@ class Personas:
         session.add_all([heping, nankai])
         session.flush()
         all_districts = ["heping", "hexi", "nankai", "hedong", "hebei", "hongqiao"]
-        nurse_li = make_worker("nurse", "Li Na", NURSE_SKILLS, all_districts, (39.1300, 117.1950))
+        # Both nurses may make home visits: 主管护师 since 2012, 护师 since 2016.
+        nurse_li = make_worker("nurse", "Li Na", NURSE_SKILLS, all_districts, (39.1300, 117.1950),
+                               title="supervising_nurse", registration_number="201212000101",
+                               practice_began=date(2012, 7, 1))
         nurse_zhou = make_worker("nurse", "Zhou Min", ["basic_care", "injection", "rn_5y"], ["nankai"],
-                                 (39.1050, 117.1600))
+                                 (39.1050, 117.1600), title="senior_nurse", registration_number="201612000202",
+                                 practice_began=date(2016, 8, 15))
         courier_zhao = make_worker("courier", "Zhao Lei", ["cold_chain"], all_districts, (39.1270, 117.2050),
                                    capacity={"parcels": 30})
         people = cls(client=client)

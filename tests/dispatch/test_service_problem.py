@@ -20,13 +20,13 @@ def test_the_day_problem_holds_accepted_visits_ready_parcels_and_the_workers_on_
     tasks = {t["id"]: t for t in doc["tasks"]}
     assert index.orders == {f"visit-{visit}": visit, f"delivery-{parcel}": parcel}
     visit_task = tasks[f"visit-{visit}"]
-    assert visit_task["skills"] == ["picc", "rn_5y"] and visit_task["duration"] == 45 * 60
+    assert visit_task["skills"] == ["picc", "rn_5y", "home_care_qualified"] and visit_task["duration"] == 45 * 60
     assert visit_task["windows"] == [["2026-11-23T09:00:00+08:00", "2026-11-23T12:00:00+08:00"]]
     assert visit_task["district"] == "heping" and visit_task["priority"] == 50
     parcel_task = tasks[f"delivery-{parcel}"]
     assert parcel_task["pickup"] == {"location": f"pharmacy-{personas['pharmacy']['heping']}", "duration": 120}
     assert parcel_task["dropoff"]["duration"] == 180 and parcel_task["load"] == {"parcels": 1}
-    assert parcel_task["skills"] == ["cold_chain"] and parcel_task["max_ride"] == 120 * 60  # DOORSTEP_COLD_CHAIN_MAX_MINUTES
+    assert parcel_task["skills"] == ["cold_chain"] and parcel_task["max_ride"] == 5400
 
     workers = {w["id"]: w for w in doc["workers"]}
     assert set(index.workers.values()) == {personas[n]["worker_id"] for n in ("nurse_li", "nurse_zhou", "courier_zhao")}
