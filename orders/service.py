@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import Select, select
 
+from dispatch.withdraw import withdraw_order
 from doorstep.audit import record_access
 from doorstep.auth import Actor
 from doorstep.db import session, utcnow
-from doorstep.errors import Conflict, Forbidden, ValidationFailed
+from doorstep.errors import Forbidden, ValidationFailed
 from doorstep.geography import districts, geocode_line
 from orders.access import (
     access_care_order,
@@ -31,6 +32,7 @@ from orders.access import (
     is_triage_nurse,
     visible_orders,
 )
+from orders.cancellation import check_cancel
 from orders.catalogue import active_item, booking_terms
 from orders.clinical import patient_facts
 from orders.lifecycle import change_status, record_creation
@@ -40,9 +42,6 @@ from orders.states import CARE_ORDER
 log = logging.getLogger("doorstep.orders")
 
 MAX_WINDOW = timedelta(hours=12)
-# Until the worker is on the way, a patient may change their mind.
-PATIENT_CANCELLABLE = {"care": frozenset({"requested", "accepted", "scheduled"}),
-                       "delivery": frozenset({"awaiting_review", "ready", "scheduled"})}
 
 
 def _require(actor: Actor, *roles: str) -> None:
@@ -214,17 +213,13 @@ def list_orders(actor: Actor, *, kind: str | None = None, status: str | None = N
 
 
 def cancel_order(actor: Actor, order_id: int, reason: str | None = None) -> Order:
-    """Cancel an order: its patient until the worker is on the way, its pharmacy, or a dispatcher.
-
-    Stops already planned for it stay on their routes; the mobile route hides
-    stops whose order is cancelled, and the next plan leaves the order out.
-    """
+    """Cancel an order under the rules of ``orders.cancellation`` (who, until when, with a reason);
+    its stops leave the plan's routes (``dispatch.withdraw``), so the worker's phone drops them."""
     _require(actor, "patient", "pharmacist", "dispatcher")
     order = access_order(actor, order_id)
-    if actor.role == "patient" and order.status not in PATIENT_CANCELLABLE[order.kind]:
-        raise Conflict(f"An order that is '{order.status}' can no longer be cancelled by the patient; "
-                       "call the hospital.")
+    check_cancel(actor.role, order.kind, order.status, reason)
     change_status(order, "cancelled", actor, reason)
+    withdraw_order(order.id, order.kind)
     record_access(actor, "update", "order", order.id, change="cancel")
     return order
 

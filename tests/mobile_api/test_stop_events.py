@@ -144,14 +144,25 @@ def test_proof_belongs_to_deliver_only(personas, day, report) -> None:
     assert response.status_code == 422 and list(response.get_json()["errors"]) == ["proof"]
 
 
-def test_a_stop_of_a_cancelled_order_takes_no_reports(personas, day, report) -> None:
+def test_a_stop_of_a_cancelled_order_is_gone_and_takes_no_reports(personas, day, report) -> None:
     cancel_order(actor_of(personas, "dispatcher_sun"), day.vitals_id, reason="patient in hospital")
     session.commit()
 
     response = report("nurse_li", day.stops["li_vitals"], "depart")
 
+    assert response.status_code == 404  # the cancelled task left the plan (dispatch.withdraw)
+    assert fresh(Stop, day.stops["li_vitals"]) is None
+
+
+def test_a_started_stop_of_a_cancelled_order_stays_but_takes_no_more_reports(personas, day, report) -> None:
+    assert report("nurse_li", day.stops["li_vitals"], "depart").status_code == 201
+    cancel_order(actor_of(personas, "dispatcher_sun"), day.vitals_id, reason="patient in hospital")
+    session.commit()
+
+    response = report("nurse_li", day.stops["li_vitals"], "arrive")
+
     assert response.status_code == 409
-    assert fresh(Stop, day.stops["li_vitals"]).status == "planned"
+    assert fresh(Stop, day.stops["li_vitals"]).status == "departed"
 
 
 def test_a_report_body_is_validated_field_by_field(client, personas, day) -> None:
