@@ -52,6 +52,7 @@ def import_models() -> None:
     import dispatch.models  # noqa: F401
     import doorstep.models  # noqa: F401
     import orders.models  # noqa: F401
+    import orders.outbox  # noqa: F401
 
 
 def register_blueprints(rest: api.Api) -> None:
@@ -59,9 +60,10 @@ def register_blueprints(rest: api.Api) -> None:
     from doorstep.accounts import blp as accounts_blp
     from mobile_api.api import blp as mobile_blp
     from orders.api import blueprints as order_blueprints
+    from orders.webhook_api import blp as webhooks_blp
     from routing.api import blp as routing_blp
 
-    for blp in (accounts_blp, *order_blueprints, dispatch_blp, mobile_blp, routing_blp):
+    for blp in (accounts_blp, *order_blueprints, dispatch_blp, mobile_blp, routing_blp, webhooks_blp):
         rest.register_blueprint(blp)
 
 

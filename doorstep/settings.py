@@ -107,6 +107,8 @@ class Settings:
     # Home visits (dispatch/qualification.py): the national pilot's five years and 护师 (senior_nurse).
     home_care_min_years: int = 5
     home_care_min_title: str = "senior_nurse"
+    # Webhooks (orders/webhooks.py): targets on private or loopback addresses only when set (tests, labs).
+    webhook_allow_private: bool = False
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -159,6 +161,7 @@ class Settings:
             service_hours=parse_hours(env.get("DOORSTEP_SERVICE_HOURS"), (time(8), time(18)),
                                       "DOORSTEP_SERVICE_HOURS"),
             max_open_care_orders=parse_int(env.get("DOORSTEP_MAX_OPEN_CARE_ORDERS"), 3),
+            webhook_allow_private=parse_bool(env.get("DOORSTEP_WEBHOOK_ALLOW_PRIVATE")),
             cold_chain_max_minutes=parse_int(env.get("DOORSTEP_COLD_CHAIN_MAX_MINUTES"), 120),
             review_two_person=parse_bool(env.get("DOORSTEP_REVIEW_TWO_PERSON")),
         )

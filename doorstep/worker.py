@@ -13,8 +13,11 @@ from flask import Flask
 
 TASK_ROUTES = {"dispatch.tasks.*": {"queue": "optimise"}}
 
-# Periodic jobs, one declarative table with stable names (empty in the skeleton).
-BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+# Periodic jobs, one declarative table with stable names. A message that waited longer than
+# ``expires`` is dropped: the next beat brings a fresh one, so a busy worker never piles them up.
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "deliver-webhooks": {"task": "orders.tasks.deliver_webhooks", "schedule": 5.0, "options": {"expires": 30}},
+}
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -37,7 +40,8 @@ def celery_init_app(app: Flask) -> Celery:
         task_default_queue="default",
         task_routes=TASK_ROUTES,
         beat_schedule=BEAT_SCHEDULE,
-        imports=("dispatch.tasks",),
+        imports=("dispatch.tasks", "orders.tasks"),
+        beat_schedule_filename=str(settings.instance_path / "celerybeat-schedule"),
         timezone=settings.timezone,
         broker_connection_retry_on_startup=True,
         # Redis redelivers unacknowledged tasks after this; it must exceed the hard time limit.

@@ -1,4 +1,4 @@
-"""Applying a status change: the state machine's check, the new status, the history row."""
+"""Applying a status change: the state machine's check, the new status, the history row, the outbox row."""
 from __future__ import annotations
 
 import logging
@@ -6,6 +6,7 @@ import logging
 from doorstep.auth import Actor
 from doorstep.db import session, utcnow
 from orders.models import Order, OrderEvent
+from orders.outbox import ORDER_CREATED, ORDER_STATUS_CHANGED, record_event
 from orders.states import BY_KIND
 
 log = logging.getLogger("doorstep.orders")
@@ -15,7 +16,8 @@ def change_status(order: Order, to_status: str, actor: Actor | None, reason: str
     """Move ``order`` to ``to_status`` or raise ``InvalidTransition`` (409) and change nothing.
 
     The order's ``version`` column makes a concurrent change fail at flush
-    (``StaleDataError`` → 409) instead of overwriting it.
+    (``StaleDataError`` → 409) instead of overwriting it. The outbox row for
+    webhooks (``orders.outbox``) is written in the same transaction.
     """
     BY_KIND[order.kind].check(order.status, to_status)
     event = OrderEvent(order=order, at=utcnow(), actor_user_id=actor.user_id if actor else None,
@@ -23,14 +25,17 @@ def change_status(order: Order, to_status: str, actor: Actor | None, reason: str
     order.status = to_status
     session.add(event)
     session.flush()
+    record_event(order, ORDER_STATUS_CHANGED, event.from_status, to_status, event.at)
     log.info("event=order_status order_id=%s kind=%s from=%s to=%s", order.id, order.kind,
              event.from_status, to_status)
     return event
 
 
 def record_creation(order: Order, actor: Actor | None) -> OrderEvent:
-    """The first history row: from nothing to the initial status."""
+    """The first history row, from nothing to the initial status, and its outbox row
+    (``order`` is flushed: it has its id)."""
     event = OrderEvent(order=order, at=utcnow(), actor_user_id=actor.user_id if actor else None,
                        from_status=None, to_status=order.status)
     session.add(event)
+    record_event(order, ORDER_CREATED, None, order.status, event.at)
     return event
