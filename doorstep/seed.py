@@ -39,6 +39,7 @@ from orders.service import (
 
 DEMO_ADMIN, DEMO_NURSE = "demo_admin", "demo_nurse"
 NURSES, COURIERS, PATIENTS, BOOKING_PATIENTS = 12, 8, 60, 40
+NURSE_TITLES = ("senior_nurse", "supervising_nurse", "senior_nurse", "associate_chief_nurse", "supervising_nurse")
 CARE_ORDERS, DELIVERY_ORDERS = 60, 120
 LEFT_FOR_TRIAGE, LEFT_FOR_REVIEW = 3, 4  # a few orders still wait, as on any real morning
 COLD_CHAIN_SHARE, NO_WINDOW_SHARE = 0.15, 0.25
@@ -173,13 +174,20 @@ class _Builder:
             skills += [SPECIALTIES[(2 * i) % len(SPECIALTIES)], SPECIALTIES[(2 * i + 1) % len(SPECIALTIES)]]
             if rng.random() < 0.4:
                 skills.append(rng.choice(SPECIALTIES))
-        return self.worker("nurse", i, self.name(NURSE_NAMES), skills, capacity=None)
+        # Titles and years that home visits allow (护师 and up, 6 to 28 years), except the two newcomers
+        # (护士, two years), who stay off home visits under the default thresholds.
+        senior = i < NURSES - 2
+        title = NURSE_TITLES[i % len(NURSE_TITLES)] if senior else "nurse"
+        began = self.day.replace(year=self.day.year - (6 + 2 * i if senior else 2), day=1)
+        record = {"title": title, "practice_began": began, "registration_number": f"{began.year}12{i + 1:06d}"}
+        return self.worker("nurse", i, self.name(NURSE_NAMES), skills, capacity=None, record=record)
 
     def courier(self, i: int) -> Worker:
         skills = ["cold_chain"] if i < 5 else []
         return self.worker("courier", i, self.name(COURIER_NAMES), skills, capacity={"parcels": 30})
 
-    def worker(self, kind: str, i: int, name: str, skills: list[str], capacity: dict[str, int] | None) -> Worker:
+    def worker(self, kind: str, i: int, name: str, skills: list[str], capacity: dict[str, int] | None,
+               record: dict[str, object] | None = None) -> Worker:
         codes = self.index.codes
         home_district = codes[i % len(codes)]
         neighbours = [c for c in codes if c != home_district and self._adjacent(home_district, c)]
@@ -188,7 +196,7 @@ class _Builder:
         start, end = (datetime.combine(self.day, t, self.tz) for t in SHIFT)
         worker = create_worker(self.admin, kind=kind, name=name, skills=list(dict.fromkeys(skills)),
                                districts=districts, home_lat=lat, home_lon=lon, shifts=[(start, end)],
-                               capacity=capacity)
+                               capacity=capacity, **(record or {}))  # type: ignore[arg-type]
         self.tick(f"{kind}s")
         return worker
 

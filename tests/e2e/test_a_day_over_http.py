@@ -54,7 +54,8 @@ def test_a_patient_visit_and_a_parcel_go_from_order_to_doorstep(server) -> None:
     shift = [{"start": t("08:00"), "end": t("17:00")}]
     nurse = admin.post("/api/v1/workers", {
         "kind": "nurse", "name": "Li Na", "skills": ["basic_care", "wound_care", "rn_5y", "triage"],
-        "districts": ["heping", "hexi"], "home": {"lat": 39.1300, "lon": 117.1950}, "shifts": shift})
+        "districts": ["heping", "hexi"], "home": {"lat": 39.1300, "lon": 117.1950}, "shifts": shift,
+        "title": "supervising_nurse", "registration_number": "201212000101", "practice_began": "2012-07-01"})
     courier = admin.post("/api/v1/workers", {
         "kind": "courier", "name": "Zhao Lei", "skills": ["cold_chain"], "districts": ["heping", "hexi"],
         "home": {"lat": 39.1270, "lon": 117.2050}, "shifts": shift})
