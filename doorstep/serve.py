@@ -28,9 +28,10 @@ STOP_TIMEOUT_S = 20
 
 
 def worker_command() -> list[str]:
-    """The worker as the Procfile would run it, both queues in one process."""
+    """The worker as the Procfile would run it, both queues and the beat (``-B``: periodic
+    jobs such as webhook delivery) in one process."""
     # Without heartbeat, gossip and mingle a lone worker starts at once (nobody to talk to).
-    return [sys.executable, "-m", "celery", "-A", "doorstep.wsgi:celery", "worker",
+    return [sys.executable, "-m", "celery", "-A", "doorstep.wsgi:celery", "worker", "-B",
             "-Q", "default,optimise", "--pool", "solo", "--concurrency", "1", "--loglevel", "INFO",
             "--without-heartbeat", "--without-gossip", "--without-mingle"]
 
