@@ -1,6 +1,8 @@
 """Accounts: sign in, refresh, and admins creating users (the CLI uses ``create_user`` too)."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask.views import MethodView
 from marshmallow import fields, validate
 from sqlalchemy import select
@@ -9,7 +11,7 @@ from doorstep.api import Blueprint, Schema, unit_of_work
 from doorstep.audit import record_access
 from doorstep.auth import (Actor, current_actor, decode_token, hash_password, issue_tokens,
                            require_role, verify_password)
-from doorstep.db import session
+from doorstep.db import session, utcnow
 from doorstep.errors import Conflict, Unauthorized, ValidationFailed
 from doorstep.models import ROLES, User
 
@@ -41,6 +43,8 @@ class UserCreateArgs(Schema):
     patient_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=2**31 - 1))
     name = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
     phone = fields.String(load_default=None, validate=validate.Length(min=3, max=30))
+    birth_date = fields.Date(load_default=None, allow_none=True,
+                             metadata={"description": "A patient's date of birth, when known (YYYY-MM-DD)."})
 
 
 class UserSchema(Schema):
@@ -62,7 +66,8 @@ def authenticate(username: str, password: str) -> User:
 
 def create_user(username: str, password: str, role: str, *, worker_id: int | None = None,
                 pharmacy_id: int | None = None, patient_id: int | None = None,
-                name: str | None = None, phone: str | None = None, actor: Actor | None = None) -> User:
+                name: str | None = None, phone: str | None = None, birth_date: date | None = None,
+                actor: Actor | None = None) -> User:
     """Create an account tied to what its role needs; a patient account gets a patient record."""
     from dispatch.models import Worker
     from orders.models import Patient, Pharmacy
@@ -80,10 +85,12 @@ def create_user(username: str, password: str, role: str, *, worker_id: int | Non
         errors["pharmacy_id"] = ["A pharmacist account needs the id of an existing pharmacy."]
     if role == "patient" and patient_id and session.get(Patient, patient_id) is None:
         errors["patient_id"] = ["No such patient."]
+    if birth_date is not None and not date(1880, 1, 1) <= birth_date <= utcnow().date():
+        errors["birth_date"] = ["A date in the past."]
     if errors:
         raise ValidationFailed("The account cannot be tied to what its role needs.", errors)
     if role == "patient" and not patient_id:
-        patient = Patient(name=name or username, phone=phone)
+        patient = Patient(name=name or username, phone=phone, birth_date=birth_date)
         session.add(patient)
         session.flush()
         patient_id = patient.id

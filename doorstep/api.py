@@ -159,6 +159,18 @@ def _remember(key: str, response: Response) -> None:
                                   status=response.status_code, response_body=response.get_json(silent=True)))
 
 
+# Request bodies: a care order or a parcel is a few kilobytes, so 256 KiB leaves room and a
+# 1 MB body is refused with 413 before it is parsed. A dispatch problem document may be large.
+MAX_BODY_BYTES = 256 * 1024
+LARGE_BODIES = {"/api/v1/dispatch/solve": 64 * 1024 * 1024}
+
+
+def _allow_large_bodies() -> None:
+    limit = LARGE_BODIES.get(request.path)
+    if limit is not None:
+        request.max_content_length = limit
+
+
 def _refuse_nul_in_url() -> None:
     if "\x00" in request.path or "%00" in request.query_string.decode("latin-1"):
         raise ValidationFailed("The address contains a NUL character.", {"url": ["Must not contain NUL characters."]})
@@ -168,6 +180,9 @@ def init_app(app: Flask) -> Api:
     import swagger_ui_bundle
 
     app.before_request(_refuse_nul_in_url)
+    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's default is no limit
+        app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES  # larger bodies: 413 problem+json
+    app.before_request(_allow_large_bodies)
 
     app.config.update(
         API_TITLE="Doorstep", API_VERSION="1", OPENAPI_VERSION="3.0.3",

@@ -232,8 +232,11 @@ class _Builder:
             item = rng.choices(items, weights=weights)[0]
             start = self.at(8, 30 * rng.randint(0, 12))
             end = min(start + timedelta(minutes=rng.choice((120, 120, 150, 180))), self.at(*_hm(SHIFT[1])))
+            # Booked three days ahead, at 09:00, as patients do: the hospital's lead time and
+            # horizon hold whatever day is seeded (past days included).
             order = place_care_order(actor, service_code=item["code"], address_id=address_id, window_start=start,
-                                     window_end=end, notes=rng.choice(CARE_NOTES))
+                                     window_end=end, notes=rng.choice(CARE_NOTES),
+                                     now=self.at(9) - timedelta(days=3))
             if n < len(bookings) - LEFT_FOR_TRIAGE:
                 triage_care_order(triage_nurse, order.id, accepted=True)
                 accepted += 1

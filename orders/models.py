@@ -31,6 +31,16 @@ class Patient(Base):
     # A user id without a foreign key: users already refer to patients, and a cycle of keys
     # would leave no order in which to empty the two tables.
     initial_assessment_by: Mapped[int | None]
+    birth_date: Mapped[date | None]  # when known: the triage queue shows the age
+
+    @property
+    def age(self) -> int | None:
+        """Whole years today (UTC date: a day's error at most, enough for triage), or None when unknown."""
+        if self.birth_date is None:
+            return None
+        today = utcnow().date()
+        born = self.birth_date
+        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
     addresses: Mapped[list["Address"]] = relationship(back_populates="patient", order_by="Address.id")
 
@@ -151,6 +161,11 @@ class CareOrder(Order):
     notes: Mapped[str | None] = mapped_column(Text)
     triaged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     triaged_at: Mapped[datetime | None]
+    # One occurrence of a recurring series (orders/series.py): which series, and which visit of it (1, 2, ...).
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("care_series.id"), index=True)
+    series_sequence: Mapped[int | None]
+
+    questions: Mapped[list["CareQuestion"]] = relationship(order_by="CareQuestion.id", back_populates="order")
 
     __mapper_args__ = {"polymorphic_identity": "care"}
 
@@ -212,3 +227,40 @@ class OrderEvent(Base):
     reason: Mapped[str | None] = mapped_column(Text)
 
     order: Mapped[Order] = relationship(back_populates="history")
+
+
+class CareSeries(Base):
+    """Recurring visits booked at once (e.g. PICC maintenance weekly for six weeks): one care order each."""
+
+    __tablename__ = "care_series"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    service_code: Mapped[str] = mapped_column(ForeignKey("catalogue_items.code"))
+    every_days: Mapped[int]
+    count: Mapped[int]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    orders: Mapped[list[CareOrder]] = relationship(order_by="CareOrder.series_sequence",
+                                                   foreign_keys="CareOrder.series_id")
+
+
+class CareQuestion(Base):
+    """A triage nurse's question to the patient about a care order, and the patient's answer.
+
+    Health data: the texts are never logged; reads and writes leave audit rows (ids only).
+    """
+
+    __tablename__ = "care_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("care_orders.id"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    asked_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None]
+
+    order: Mapped[CareOrder] = relationship(back_populates="questions")

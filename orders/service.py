@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,7 @@ from orders.access import (
     is_triage_nurse,
     visible_orders,
 )
+from orders.booking import booking_errors, window_errors
 from orders.cancellation import check_cancel
 from orders.catalogue import active_item, booking_terms
 from orders.clinical import patient_facts
@@ -41,7 +42,6 @@ from orders.states import CARE_ORDER
 
 log = logging.getLogger("doorstep.orders")
 
-MAX_WINDOW = timedelta(hours=12)
 
 
 def _require(actor: Actor, *roles: str) -> None:
@@ -73,21 +73,7 @@ def window_service_date(start: datetime | None, end: datetime | None, field: str
     """The local date (YYYY-MM-DD) of a valid window, or ``ValidationFailed`` naming the bad end."""
     if start is None and end is None:
         return None
-    errors: dict[str, list[str]] = {}
-    for name, value in (("start", start), ("end", end)):
-        if value is None:
-            errors[f"{field}.{name}"] = ["Missing data for required field."]
-        elif value.tzinfo is None:
-            errors[f"{field}.{name}"] = ["Must include a UTC offset."]
-    if not errors:
-        assert start is not None and end is not None
-        tz = local_tz()
-        if end <= start:
-            errors[f"{field}.end"] = ["Must be after the start."]
-        elif end - start > MAX_WINDOW:
-            errors[f"{field}.end"] = ["A window lasts at most 12 hours."]
-        elif start.astimezone(tz).date() != end.astimezone(tz).date():
-            errors[f"{field}.end"] = ["Must be on the same local day as the start."]
+    errors = window_errors(start, end, local_tz(), field)  # orders.booking: one place for window rules
     if errors:
         raise ValidationFailed("The time window is not valid.", errors)
     assert start is not None
@@ -140,9 +126,17 @@ def add_address(actor: Actor, *, label: str, line: str, lat: float | None = None
 # Care orders ------------------------------------------------------------------------------
 
 def place_care_order(actor: Actor, *, service_code: str, address_id: int, window_start: datetime,
-                     window_end: datetime, notes: str | None = None) -> CareOrder:
-    """A patient books a catalogue item at one of their addresses; it waits for triage."""
+                     window_end: datetime, notes: str | None = None, now: datetime | None = None) -> CareOrder:
+    """A patient books a catalogue item at one of their addresses; it waits for triage.
+
+    The window passes the hospital's booking rules at ``now`` (default: this moment;
+    the demo seed books its day as if three days ahead): ``orders.booking``. At the
+    patient's open-order limit the answer is 409 (``orders.series``).
+    """
+    from orders.series import booking_rules, check_open_order_limit
+
     _require(actor, "patient")
+    now = now or utcnow()
     patient = access_me(actor)
     errors: dict[str, list[str]] = {}
     item = active_item(service_code)
@@ -151,17 +145,16 @@ def place_care_order(actor: Actor, *, service_code: str, address_id: int, window
     address = find_patient_address(patient.id, address_id)
     if address is None:
         errors["address_id"] = ["No such address of yours."]
-    try:
-        service_date = window_service_date(window_start, window_end)
-    except ValidationFailed as exc:
-        errors.update(exc.errors)
+    errors.update(booking_errors(window_start, window_end, rules=booking_rules(), now=now,
+                                 duration_minutes=item.duration_minutes if item is not None else None))
     if errors:
         raise ValidationFailed("The care order cannot be placed.", errors)
     assert item is not None and address is not None
+    service_date = window_start.astimezone(local_tz()).date().isoformat()
     # The price in effect now, and the item's eligibility rule (422 naming service_code when the
     # patient is not eligible; terms.needs_triage when a nurse must look before it is accepted).
-    now = utcnow()
     terms = booking_terms(item, patient_facts(patient), now, now.astimezone(local_tz()).date())
+    check_open_order_limit(patient.id)
     order = CareOrder(status=CARE_ORDER.initial, patient_id=patient.id, address_id=address.id,
                       district=address.district, window_start=window_start, window_end=window_end,
                       service_date=service_date, created_by=actor.user_id, service_code=item.code,
@@ -178,7 +171,13 @@ def place_care_order(actor: Actor, *, service_code: str, address_id: int, window
 
 
 def triage_care_order(actor: Actor, order_id: int, *, accepted: bool, reason: str | None = None) -> CareOrder:
-    """A triage nurse or a dispatcher accepts the order for a home visit, or rejects it with a reason."""
+    """A triage nurse or a dispatcher accepts the order for a home visit, or rejects it with a reason.
+
+    Accepting a patient's first visit records their initial assessment; deciding the first
+    visit of a series decides every visit of it still waiting (``orders.triage.after_triage``).
+    """
+    from orders.triage import after_triage
+
     if not (actor.role == "dispatcher" or is_triage_nurse(actor)):
         raise Forbidden("Only a nurse with the triage skill or a dispatcher may triage.")
     order = access_care_order(actor, order_id)
@@ -186,6 +185,7 @@ def triage_care_order(actor: Actor, order_id: int, *, accepted: bool, reason: st
         raise ValidationFailed("A rejection needs a reason.", {"reason": ["Required when accepted is false."]})
     change_status(order, "accepted" if accepted else "rejected", actor, None if accepted else reason)
     order.triaged_by, order.triaged_at = actor.user_id, utcnow()
+    after_triage(actor, order, accepted=accepted, reason=reason)  # first-visit assessment; the whole series
     session.flush()
     record_access(actor, "update", "care_order", order.id, change="triage", accepted=accepted)
     return order

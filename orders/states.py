@@ -44,8 +44,11 @@ def _table(**edges: str) -> dict[str, frozenset[str]]:
     return {state: frozenset(targets.split()) for state, targets in edges.items()}
 
 
+# A triage nurse may ask the patient a question (``awaiting_patient``); the answer returns the
+# order to ``requested``. A patient who never answers may still be rejected, or cancel.
 CARE_ORDER = StateMachine("care order", "requested", _table(
-    requested="accepted rejected cancelled",
+    requested="accepted rejected cancelled awaiting_patient",
+    awaiting_patient="requested rejected cancelled",
     accepted="scheduled cancelled",
     scheduled="en_route accepted cancelled failed",
     en_route="in_progress failed cancelled",

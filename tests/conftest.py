@@ -11,6 +11,7 @@ import os
 from typing import Iterator
 
 import pytest
+import time_machine
 from sqlalchemy import text
 
 from doorstep.app import create_app, import_models
@@ -59,6 +60,20 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _suite_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests that use the app run at ``SUITE_NOW``, three days before ``SERVICE_DATE``, with the clock
+    ticking: booking rules (lead time, horizon, no past windows) hold for the service date whatever
+    the real date. A test may travel further with ``time_machine.travel``."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    from tests.factories import SUITE_NOW
+
+    with time_machine.travel(SUITE_NOW, tick=True):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Hash test passwords at argon2's lowest cost: personas are created per test.
 
@@ -68,6 +83,18 @@ def _cheap_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     from argon2 import PasswordHasher
 
     monkeypatch.setattr(doorstep.auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+@pytest.fixture
+def hospital(app):  # type: ignore[no-untyped-def]
+    """Change the hospital's settings for one test: ``hospital(booking_lead_hours=2)``; restored after."""
+    original = app.config["SETTINGS"]
+
+    def change(**overrides: object) -> None:
+        app.config["SETTINGS"] = original.with_overrides(**overrides)
+
+    yield change
+    app.config["SETTINGS"] = original
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """Named personas of a small hospital, built through the services where one exists.
 
-Everyone works on ``SERVICE_DATE`` (Monday 23 November 2026, Tianjin time).
+Everyone works on ``SERVICE_DATE`` (Monday 23 November 2026, Tianjin time). The suite's clock
+stands at ``SUITE_NOW`` (Friday 20 November, 09:00), so bookings for that Monday are past the
+hospital's lead time and within its horizon (``tests/conftest.py``).
 The password of every persona is ``PASSWORD``.
 """
 from __future__ import annotations
@@ -17,6 +19,7 @@ from orders.models import Address, Pharmacy
 
 TZ = ZoneInfo("Asia/Shanghai")
 SERVICE_DATE = "2026-11-23"
+SUITE_NOW = "2026-11-20T09:00:00+08:00"
 PASSWORD = "correct-horse-battery"
 
 # Points whose districts are beyond doubt.
@@ -112,6 +115,10 @@ class Personas:
             assert response.status_code == 200, response.get_json()
             self._tokens[username] = response.get_json()["access_token"]
         return self._tokens[username]
+
+    def sign_in_again(self) -> None:
+        """Forget the tokens issued so far (after a jump in time they have expired)."""
+        self._tokens.clear()
 
     def headers(self, username: str, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(username)}", **extra}

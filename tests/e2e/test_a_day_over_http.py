@@ -17,7 +17,8 @@ import requests
 pytestmark = pytest.mark.e2e
 
 TZ = ZoneInfo("Asia/Shanghai")
-DAY = (datetime.now(TZ) + timedelta(days=1)).date()
+# The day after tomorrow: a visit at 09:00 is then always past the hospital's 24-hour lead time.
+DAY = (datetime.now(TZ) + timedelta(days=2)).date()
 PASSWORD = "e2e-password-123"
 
 

@@ -1,6 +1,8 @@
 """Care orders: a patient books a catalogue item; a triage nurse or dispatcher accepts or rejects it."""
 from __future__ import annotations
 
+from datetime import time
+
 from sqlalchemy import select
 
 from doorstep.db import session
@@ -36,7 +38,8 @@ def test_the_price_is_kept_as_booked_when_the_catalogue_changes(orders) -> None:
     assert session.get(CareOrder, order_id).price_fen == 22_000
 
 
-def test_the_service_date_is_the_local_date_of_the_window_start(client, orders, personas) -> None:  # type: ignore[no-untyped-def]
+def test_the_service_date_is_the_local_date_of_the_window_start(client, orders, personas, hospital) -> None:  # type: ignore[no-untyped-def]
+    hospital(service_hours=(time(0), time.max))  # a hospital with night visits
     # 00:30 to 02:00 in Tianjin on the 24th is still the 23rd in UTC.
     response = client.post("/api/v1/care-orders", headers=personas.headers("patient_wang"), json={
         "service_code": "vital_signs_check", "address_id": personas["patient_wang"]["address_id"],

@@ -41,8 +41,9 @@ def test_a_scheduled_visit_shows_the_planned_arrival_and_the_nurses_first_name_o
 
 
 def test_on_the_way_the_patient_sees_the_position_and_a_live_eta(client, orders, personas) -> None:  # type: ignore[no-untyped-def]
-    with time_machine.travel(at("09:40"), tick=False):  # the whole test, so tokens are issued "now"
-        order_id = orders.care_id()
+    order_id = orders.care_id()  # booked days ahead, as the lead time asks
+    with time_machine.travel(at("09:40"), tick=False):
+        personas.sign_in_again()  # tokens issued "now"
         orders.move(order_id, "accepted", "scheduled", "en_route")
         orders.plan_stop(order_id, "nurse_li", arrival=at("10:15"))
         orders.position("nurse_li", 39.1300, 117.1950, at("09:40"))  # about 700 m away
@@ -53,8 +54,9 @@ def test_on_the_way_the_patient_sees_the_position_and_a_live_eta(client, orders,
 
 
 def test_a_late_worker_gives_a_later_eta_than_planned(client, orders, personas) -> None:  # type: ignore[no-untyped-def]
+    order_id = orders.care_id()
     with time_machine.travel(at("09:55"), tick=False):
-        order_id = orders.care_id()
+        personas.sign_in_again()
         orders.move(order_id, "accepted", "scheduled", "en_route")
         orders.plan_stop(order_id, "nurse_li", arrival=at("10:00"))
         orders.position("nurse_li", 39.0800, 117.3000, at("09:55"))  # far out in Dongli
