@@ -11,6 +11,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 ROLE_FOR_PREFIX = [
+    ("/api/v1/patients/{", "dispatcher_sun"),  # a patient's clinical facts
     ("/api/v1/patients", "patient_wang"),
     ("/api/v1/care-orders", "patient_wang"),
     ("/api/v1/delivery-orders", "pharmacist_chen"),
