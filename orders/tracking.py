@@ -92,6 +92,7 @@ def estimate_eta(order: Order, stop: Stop | None, position: WorkerPosition | Non
 
 def _live_eta(target: Stop, position: WorkerPosition) -> datetime | None:
     """Re-estimate the arrival at ``target`` from the worker's last position, along the stops before it."""
+    from doorstep.travel import travel
     from routing.eta import estimate_arrivals
 
     ahead = [s for s in target.route.stops
@@ -104,7 +105,8 @@ def _live_eta(target: Stop, position: WorkerPosition) -> datetime | None:
               "window_start_s": _window_start_s(s)}
              for s in ahead]
     mode = TRAVEL_MODE.get(target.route.worker.kind, "car")
-    arrivals = estimate_arrivals((position.lat, position.lon), int(position.at.timestamp()), stops, mode)
+    arrivals = estimate_arrivals((position.lat, position.lon), int(position.at.timestamp()), stops, mode,
+                                 travel=travel())
     # A late worker's estimate may already be in the past: "now" is the best we can promise.
     return max(datetime.fromtimestamp(arrivals[-1], tz=UTC), utcnow().replace(microsecond=0))
 

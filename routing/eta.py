@@ -12,9 +12,12 @@ not opened, wait; then stay ``duration_s``. The prediction is the *arrival*
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from routing.matrix import DEFAULT_DETOUR_FACTOR, geodesic_table
+
+if TYPE_CHECKING:
+    from routing.travel import Travel
 
 __all__ = ["EtaStop", "estimate_arrivals"]
 
@@ -36,6 +39,7 @@ def estimate_arrivals(
     *,
     detour_factor: float = DEFAULT_DETOUR_FACTOR,
     handover_s: int = 0,
+    travel: Travel | None = None,
 ) -> list[int]:
     """Predict when the worker reaches each remaining stop.
 
@@ -51,6 +55,11 @@ def estimate_arrivals(
         ``window_start_s`` (epoch s; arriving earlier means waiting until then).
     mode, detour_factor, handover_s
         Travel model, as for :func:`routing.matrix.geodesic_table`.
+    travel
+        The deployment's travel times (:class:`routing.travel.Travel`: a road engine
+        and its cache, or geodesic with the deployment's detour and handover), so an
+        ETA agrees with the plan; when given, ``detour_factor`` and ``handover_s`` are
+        its own and the arguments are ignored.
 
     Returns
     -------
@@ -73,7 +82,10 @@ def estimate_arrivals(
         if stop["duration_s"] < 0:
             raise ValueError(f"stops[{i}].duration_s must not be negative")
         points.append((stop["lat"], stop["lon"]))
-    durations, _ = geodesic_table(points, mode, detour_factor=detour_factor, handover_s=handover_s)
+    if travel is not None:
+        durations = travel.arrays(points, mode)[0].tolist()
+    else:
+        durations, _ = geodesic_table(points, mode, detour_factor=detour_factor, handover_s=handover_s)
 
     arrivals = []
     clock = int(now_epoch_s)

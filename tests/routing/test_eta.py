@@ -74,3 +74,14 @@ def test_a_malformed_stop_is_rejected(stop, message):
 def test_an_unknown_mode_is_rejected():
     with pytest.raises(ValueError, match="unknown travel mode"):
         estimate_arrivals(NURSE_AT, NOW, [PATIENT_WANG], mode="tram")
+
+
+def test_arrivals_use_the_deployments_travel_model_when_given():
+    from routing.travel import TravelConfig, build_travel
+
+    slow_streets = build_travel(TravelConfig(detour_factor=2.0, handover_s=120))
+    durations, _ = geodesic_table([NURSE_AT, (39.1030, 117.1700)], "car", detour_factor=2.0, handover_s=120)
+    default = estimate_arrivals(NURSE_AT, NOW, [PATIENT_WANG])
+    configured = estimate_arrivals(NURSE_AT, NOW, [PATIENT_WANG], travel=slow_streets)
+    assert configured == [NOW + durations[0][1]]
+    assert configured[0] > default[0]
