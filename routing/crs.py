@@ -23,6 +23,7 @@ __all__ = [
     "CRS_NAMES",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
+    "from_wgs84",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
     "out_of_china",
@@ -235,4 +236,33 @@ def to_wgs84(lat: float, lon: float, crs: str) -> tuple[float, float]:
         return gcj02_to_wgs84(lat, lon)
     if crs == "bd09":
         return bd09_to_wgs84(lat, lon)
+    raise ValueError(f"unknown crs {crs!r}; expected one of: {', '.join(CRS_NAMES)}")
+
+
+def from_wgs84(lat: float, lon: float, crs: str) -> tuple[float, float]:
+    """Convert a WGS-84 point to ``crs``: for maps whose tiles are drawn in GCJ-02 or BD-09.
+
+    Parameters
+    ----------
+    lat, lon
+        WGS-84 degrees.
+    crs
+        ``"wgs84"``, ``"gcj02"`` (Amap, Tencent) or ``"bd09"`` (Baidu).
+
+    Returns
+    -------
+    tuple of float
+        ``(lat, lon)`` in ``crs`` degrees.
+
+    Raises
+    ------
+    ValueError
+        If ``crs`` is not one of :data:`CRS_NAMES`.
+    """
+    if crs == "wgs84":
+        return lat, lon
+    if crs == "gcj02":
+        return wgs84_to_gcj02(lat, lon)
+    if crs == "bd09":
+        return wgs84_to_bd09(lat, lon)
     raise ValueError(f"unknown crs {crs!r}; expected one of: {', '.join(CRS_NAMES)}")

@@ -31,6 +31,8 @@ import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon, mapping, shape
 from shapely.strtree import STRtree
 
+from routing.crs import from_wgs84
+
 __all__ = ["District", "DistrictIndex", "UniformSource"]
 
 _DEFAULT_RESOURCE = ("data", "tianjin_districts.geojson")
@@ -289,8 +291,15 @@ class DistrictIndex:
                 return y, x
         raise RuntimeError(f"no point found inside district {code!r}")
 
-    def to_geojson(self) -> dict[str, Any]:
+    def to_geojson(self, crs: str = "wgs84") -> dict[str, Any]:
         """The districts as a GeoJSON FeatureCollection (a fresh, JSON-ready dict).
+
+        Parameters
+        ----------
+        crs
+            ``"wgs84"`` (GeoJSON's own), or ``"gcj02"``/``"bd09"`` for a map whose
+            tiles are drawn in those systems (AMap, Tencent, Baidu): drawn in WGS-84
+            on such tiles, a border is off by a few hundred metres.
 
         Returns
         -------
@@ -303,7 +312,7 @@ class DistrictIndex:
                 "type": "Feature",
                 "id": d.code,
                 "properties": {"code": d.code, "name": d.name, "name_zh": d.name_zh},
-                "geometry": _json_ready(mapping(d.polygon)),
+                "geometry": _json_ready(mapping(_in_crs(d.polygon, crs))),
             }
             for d in self._districts
         ]
@@ -356,6 +365,18 @@ def _parse_feature_collection(document: Any) -> list[District]:
             )
         )
     return districts
+
+
+def _in_crs(geometry: Polygon | MultiPolygon, crs: str) -> Polygon | MultiPolygon:
+    """``geometry`` with each (lon, lat) vertex converted from WGS-84 to ``crs``."""
+    if crs == "wgs84":
+        return geometry
+    from_wgs84(0.0, 0.0, crs)  # raises ValueError for an unknown crs, before any work
+
+    def convert(xy: np.ndarray) -> np.ndarray:
+        return np.array([from_wgs84(lat, lon, crs)[::-1] for lon, lat in xy])
+
+    return shapely.transform(geometry, convert)
 
 
 def _lat_lon(point: Point) -> tuple[float, float]:
