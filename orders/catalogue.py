@@ -55,6 +55,8 @@ def catalogue_data() -> tuple[dict[str, Any], ...]:
             raise ValueError(f"{CATALOGUE_PATH}: {item['code']}: specialty items need {SPECIALTY_QUALIFICATION}")
         if item["duration_minutes"] <= 0 or item["price_fen"] <= 0:
             raise ValueError(f"{CATALOGUE_PATH}: {item['code']}: duration and price must be positive")
+        if rule_errors(item.get("eligibility") or {"rule": "none"}):
+            raise ValueError(f"{CATALOGUE_PATH}: {item['code']}: a bad eligibility rule")
     return items
 
 

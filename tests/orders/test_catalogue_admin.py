@@ -156,3 +156,10 @@ def test_the_patients_list_has_the_new_fields_and_only_active_items(client, pers
     picc = items["picc_maintenance"]
     assert {"preparation_notes", "preparation_notes_zh", "eligibility", "required_qualification"} <= set(picc)
     assert "prices" not in picc and all(item["active"] for item in items.values())
+
+
+def test_every_shipped_item_has_preparation_notes_in_english_and_chinese(client, personas) -> None:  # type: ignore[no-untyped-def]
+    items = listed(client, personas)
+    assert len(items) == 21
+    for code, item in items.items():
+        assert item["preparation_notes"] and any("\u4e00" <= ch <= "\u9fff" for ch in item["preparation_notes_zh"]), code
