@@ -60,10 +60,11 @@ def register_blueprints(rest: api.Api) -> None:
     from doorstep.accounts import blp as accounts_blp
     from mobile_api.api import blp as mobile_blp
     from orders.api import blueprints as order_blueprints
+    from orders.care_api import blueprints as care_blueprints
     from orders.webhook_api import blp as webhooks_blp
     from routing.api import blp as routing_blp
 
-    for blp in (accounts_blp, *order_blueprints, dispatch_blp, mobile_blp, routing_blp, webhooks_blp):
+    for blp in (accounts_blp, *order_blueprints, *care_blueprints, dispatch_blp, mobile_blp, routing_blp, webhooks_blp):
         rest.register_blueprint(blp)
 
 

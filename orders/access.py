@@ -10,7 +10,7 @@ Visibility of orders, one rule for reading one order and for lists:
 - patient: their own orders;
 - nurse, courier: orders with a stop on one of their routes (any plan); a nurse
   with the ``triage`` skill also sees care orders waiting for triage
-  (``requested``) and those they triaged, since triage happens before planning;
+  (``requested``, or ``awaiting_patient`` for an answer) and those they triaged, since triage happens before planning;
 - pharmacist: delivery orders of their pharmacy;
 - dispatcher, admin: every order.
 """
@@ -58,7 +58,7 @@ def _visible(actor: Actor) -> Any:
         mine = _on_my_routes(actor.worker_id)
         if is_triage_nurse(actor):
             return or_(mine, AnyOrder.CareOrder.triaged_by == actor.user_id,
-                       (AnyOrder.kind == "care") & (AnyOrder.status == "requested"))
+                       (AnyOrder.kind == "care") & AnyOrder.status.in_(("requested", "awaiting_patient")))
         return mine
     return false()
 

@@ -16,6 +16,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from doorstep.api import PaginatedQueryArgs, Schema
 from doorstep.db import utcnow
+from orders.booking import has_control_characters
 from orders.catalogue import CATEGORIES
 from orders.eligibility import MAX_CODES, MAX_DAYS, RULES, rule_errors
 from orders.states import CARE_ORDER, DELIVERY_ORDER
@@ -257,6 +258,24 @@ class _OrderFields(Schema):
     created_at = LocalDateTime()
 
 
+def plain_text(value: str) -> None:
+    """Text in any language, emoji and right-to-left scripts included; no control characters but
+    newline, carriage return and tab (they garble screens, logs and labels)."""
+    if has_control_characters(value):
+        raise ValidationError("Must not contain control characters (newlines and tabs are fine).")
+
+
+class CareQuestionSchema(Schema):
+    """A triage nurse's question about a care order, and the patient's answer once given."""
+
+    id = fields.Integer()
+    text = fields.String()
+    asked_by = fields.Integer()
+    asked_at = LocalDateTime()
+    answer = fields.String(allow_none=True)
+    answered_at = LocalDateTime(allow_none=True)
+
+
 class _CareFields(Schema):
     service_code = fields.String()
     skills = fields.List(fields.String())
@@ -265,6 +284,8 @@ class _CareFields(Schema):
     notes = fields.String(allow_none=True)
     triaged_by = fields.Integer(allow_none=True)
     triaged_at = LocalDateTime(allow_none=True)
+    series_id = fields.Integer(allow_none=True, metadata={"description": "The recurring series it belongs to."})
+    series_sequence = fields.Integer(allow_none=True, metadata={"description": "Its place in the series, from 1."})
 
 
 class _DeliveryFields(Schema):
@@ -283,7 +304,10 @@ class _History(Schema):
 
 
 class CareOrderSchema(_OrderFields, _CareFields, _History):
-    """A care order (home nursing visit) with its status history."""
+    """A care order (home nursing visit) with its status history and triage questions."""
+
+    questions = fields.List(fields.Nested(CareQuestionSchema),
+                            metadata={"description": "Triage questions to the patient and their answers."})
 
 
 class DeliveryOrderSchema(_OrderFields, _DeliveryFields, _History):
@@ -314,7 +338,7 @@ class CareOrderCreateArgs(Schema):
     service_code = fields.String(required=True, validate=validate.Length(min=1, max=40))
     address_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**31 - 1))
     window = fields.Nested(WindowArgs, required=True)
-    notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    notes = fields.String(load_default=None, allow_none=True, validate=[validate.Length(max=2000), plain_text])
 
 
 class TriageArgs(Schema):

@@ -14,6 +14,7 @@ ALLOWED = [(m, current, target) for m in MACHINES for current, targets in m.tran
 ILLEGAL = [
     (CARE_ORDER, "requested", "scheduled"),  # skipping triage
     (CARE_ORDER, "requested", "completed"),
+    (CARE_ORDER, "awaiting_patient", "accepted"),  # the patient answers first
     (CARE_ORDER, "accepted", "en_route"),  # not planned yet
     (CARE_ORDER, "in_progress", "cancelled"),  # the nurse is at the door
     (CARE_ORDER, "completed", "cancelled"),
@@ -72,8 +73,8 @@ def test_the_final_statuses_are_those_of_the_api_contract() -> None:
 
 
 def test_the_contracts_statuses_all_exist() -> None:
-    assert {"requested", "accepted", "rejected", "scheduled", "en_route", "in_progress", "completed",
-            "cancelled", "failed"} == CARE_ORDER.states
+    assert {"requested", "awaiting_patient", "accepted", "rejected", "scheduled", "en_route", "in_progress",
+            "completed", "cancelled", "failed"} == CARE_ORDER.states
     assert {"awaiting_review", "ready", "scheduled", "picked_up", "out_for_delivery", "delivered",
             "cancelled", "failed", "returned", "rejected"} == DELIVERY_ORDER.states
 
