@@ -52,7 +52,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OperationalError, PoolTimeo
 TRAVEL_MODE = {"nurse": "car", "courier": "ebike"}
 COURIER_CAPACITY = {"parcels": 30}
 VISIT_PRIORITY, DELIVERY_PRIORITY = 50, 60
-PICKUP_S, DROPOFF_S, COLD_CHAIN_MAX_RIDE_S = 120, 180, 5400
+PICKUP_S, DROPOFF_S = 120, 180
 # POST /dispatch/solve runs inside a web request: stay under gunicorn's 30 s worker timeout.
 MAX_SYNC_SOLVE_S = 20
 # A queued plan whose message may have been lost is sent again when it is requested again.
@@ -141,7 +141,9 @@ def build_day_problem(date: str | Date, districts: Sequence[str] | None = None) 
                                "duration": PICKUP_S},
                     "dropoff": dropoff, "load": {"parcels": 1}, "priority": DELIVERY_PRIORITY}
             if order.cold_chain:
-                task.update(skills=["cold_chain"], max_ride=COLD_CHAIN_MAX_RIDE_S)
+                # The longest time out of the fridge: the order's own, else the hospital's setting.
+                minutes = order.max_out_of_fridge_minutes or _settings().cold_chain_max_minutes
+                task.update(skills=["cold_chain"], max_ride=minutes * 60)
         index.orders[task["id"]] = order.id
         tasks.append(task)
 

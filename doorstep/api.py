@@ -108,12 +108,14 @@ def unit_of_work(view: F) -> F:
     """Run a write view in one transaction, committed before the response is sent.
 
     With an ``Idempotency-Key`` header the first answer is stored in the same
-    transaction; the same key and body replay it, another body is a 422.
+    transaction; the same key and body replay it, another body is a 422. Reads
+    (GET, HEAD) ignore the header: replaying a stored answer would hide later
+    changes, and a PDF or an empty body has no JSON to store.
     """
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        key = request.headers.get("Idempotency-Key")
+        key = request.headers.get("Idempotency-Key") if request.method not in READS else None
         if key:
             replay = _replay(key)
             if replay is not None:
@@ -131,7 +133,11 @@ def unit_of_work(view: F) -> F:
             raise
         return response
 
+    wrapper.honours_idempotency_key = True  # type: ignore[attr-defined]  # checked by tests/doorstep
     return wrapper  # type: ignore[return-value]
+
+
+READS = frozenset({"GET", "HEAD"})
 
 
 def _body_sha256() -> str:

@@ -126,6 +126,9 @@ def create_delivery_order(actor: Actor, *, prescription_ref: str, patient_id: in
         service_date = window_service_date(window_start, window_end)
     except ValidationFailed as exc:
         errors.update(exc.errors)
+    else:
+        if window_end is not None and window_end <= utcnow():
+            errors["window.end"] = ["Is over already."]
     if errors:
         controlled = any(key.endswith(".control") for key in errors)
         raise ValidationFailed("Controlled drugs (narcotic, psychotropic) cannot be sent by delivery."
@@ -192,7 +195,7 @@ def redeliver(actor: Actor, order_id: int, *, window_start: datetime, window_end
         raise InvalidTransition(f"Only a failed delivery is re-delivered; this one is '{order.status}'.")
     service_date = window_service_date(window_start, window_end)
     if window_end <= utcnow():
-        raise ValidationFailed("The new window is over already.", {"window.end": ["Must be in the future."]})
+        raise ValidationFailed("The new window is over already.", {"window.end": ["Is over already."]})
     why = (reason or "").strip() or f"Re-delivery on {service_date} {_hhmm(window_start)}-{_hhmm(window_end)}"
     change_status(order, "ready", actor, why)
     order.window_start, order.window_end, order.service_date = window_start, window_end, service_date
@@ -275,12 +278,12 @@ def search_delivery_orders(actor: Actor, *, q: str | None = None, tracking_code:
              if value is not None and value.strip()}
     if not given:
         raise ValidationFailed("Say what to search for.",
-                               {"q": ["Give q, tracking_code, prescription_ref or phone."]})
+                               {"query.q": ["Give q, tracking_code, prescription_ref or phone."]})
     number = None
     if "phone" in given:
         number = normalise_phone(given["phone"])
         if number is None:
-            raise ValidationFailed("Not a phone number.", {"phone": ["Digits, with an optional +86."]})
+            raise ValidationFailed("Not a phone number.", {"query.phone": ["Digits, with an optional +86."]})
     query = (select(DeliveryOrder).join(Patient, DeliveryOrder.patient_id == Patient.id)
              .where(DeliveryOrder.pharmacy_id == (actor.pharmacy_id or -1)))
     if "tracking_code" in given:

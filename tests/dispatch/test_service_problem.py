@@ -26,7 +26,7 @@ def test_the_day_problem_holds_accepted_visits_ready_parcels_and_the_workers_on_
     parcel_task = tasks[f"delivery-{parcel}"]
     assert parcel_task["pickup"] == {"location": f"pharmacy-{personas['pharmacy']['heping']}", "duration": 120}
     assert parcel_task["dropoff"]["duration"] == 180 and parcel_task["load"] == {"parcels": 1}
-    assert parcel_task["skills"] == ["cold_chain"] and parcel_task["max_ride"] == 5400
+    assert parcel_task["skills"] == ["cold_chain"] and parcel_task["max_ride"] == 120 * 60  # DOORSTEP_COLD_CHAIN_MAX_MINUTES
 
     workers = {w["id"]: w for w in doc["workers"]}
     assert set(index.workers.values()) == {personas[n]["worker_id"] for n in ("nurse_li", "nurse_zhou", "courier_zhao")}
