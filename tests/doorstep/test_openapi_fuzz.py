@@ -13,6 +13,9 @@ from hypothesis import HealthCheck, given, settings
 ROLE_FOR_PREFIX = [
     ("/api/v1/patients/{", "dispatcher_sun"),  # a patient's clinical facts
     ("/api/v1/patients", "patient_wang"),
+    ("/api/v1/care-orders/triage-queue", "nurse_li"),
+    ("/api/v1/care-orders/{order_id}/questions/{", "patient_wang"),  # the answer
+    ("/api/v1/care-orders/{order_id}/questions", "nurse_li"),
     ("/api/v1/care-orders", "patient_wang"),
     ("/api/v1/delivery-orders", "pharmacist_chen"),
     ("/api/v1/mobile", "nurse_li"),
