@@ -267,7 +267,7 @@ class _Builder:
             order = create_delivery_order(
                 pharmacist, prescription_ref=f"RX-{self.day:%Y%m%d}-{n + 1:04d}", patient_id=patient.patient_id or 0,
                 address_id=address_id, items=[{"name": d, "quantity": rng.randint(1, 3)} for d in drugs],
-                cold_chain=cold, window_start=start, window_end=end)
+                cold_chain=cold, window_start=start, window_end=end, now=self.at(8))
             if n < len(recipients) - LEFT_FOR_REVIEW:
                 review_prescription(pharmacist, order.id, approved=True)
                 ready += 1

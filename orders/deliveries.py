@@ -78,11 +78,12 @@ def holder_of(prescription_ref: str) -> int | None:
 def create_delivery_order(actor: Actor, *, prescription_ref: str, patient_id: int, address_id: int,
                           items: Iterable[Mapping[str, Any]], cold_chain: bool = False,
                           window_start: datetime | None = None, window_end: datetime | None = None,
-                          max_out_of_fridge_minutes: int | None = None) -> DeliveryOrder:
+                          max_out_of_fridge_minutes: int | None = None, now: datetime | None = None) -> DeliveryOrder:
     """A pharmacist sends a prescription's drugs from their pharmacy; it waits for review.
 
     ``items`` are mappings with ``name``, ``quantity`` and optionally ``unit`` and
-    ``control`` (``narcotic``, ``psychotropic``, or ``none``/absent).
+    ``control`` (``narcotic``, ``psychotropic``, or ``none``/absent). ``now`` (default: the
+    clock) is when the order is made, for the "window not over" rule; the demo seed sets it.
 
     Raises ``Conflict`` (409, ``existing_order_id``) when an order holds the
     prescription, ``ValidationFailed`` (422) naming each bad field, ``Forbidden``
@@ -127,7 +128,7 @@ def create_delivery_order(actor: Actor, *, prescription_ref: str, patient_id: in
     except ValidationFailed as exc:
         errors.update(exc.errors)
     else:
-        if window_end is not None and window_end <= utcnow():
+        if window_end is not None and window_end <= (now or utcnow()):
             errors["window.end"] = ["Is over already."]
     if errors:
         controlled = any(key.endswith(".control") for key in errors)
@@ -136,7 +137,7 @@ def create_delivery_order(actor: Actor, *, prescription_ref: str, patient_id: in
     assert address is not None
     order = DeliveryOrder(status=DELIVERY_ORDER.initial, patient_id=patient_id, address_id=address.id,
                           district=address.district, window_start=window_start, window_end=window_end,
-                          service_date=service_date or utcnow().astimezone(local_tz()).date().isoformat(),
+                          service_date=service_date or (now or utcnow()).astimezone(local_tz()).date().isoformat(),
                           created_by=actor.user_id, pharmacy_id=actor.pharmacy_id,
                           prescription_ref=prescription_ref, prescription_hold=prescription_ref,
                           tracking_code=new_tracking_code(), cold_chain=cold_chain,
