@@ -69,7 +69,7 @@ class TriageQueueItemSchema(Schema):
     notes = fields.String(allow_none=True)
     patient = _QueuePatient(QueuePatientSchema)
     series = _QueueSeries(QueueSeriesSchema, allow_none=True, metadata={
-        "description": "Set on a series' first visit: accepting it accepts every visit of the series."})
+        "description": "The series it belongs to, or null: accepting a series' first visit accepts them all."})
     questions = fields.List(fields.Nested(CareQuestionSchema))
 
 
