@@ -29,7 +29,9 @@ from doorstep.errors import Forbidden, ValidationFailed
 from doorstep.models import User
 from orders.models import Order
 
-DESK_ROLES = ("dispatcher", "admin")
+DESK_ROLES = ("dispatcher", "admin")  # the dispatcher's board
+PARCEL_ROLES = ("pharmacist", "dispatcher")  # the pharmacy desk (dispatchers read)
+SIGN_IN_ROLES = ("dispatcher", "admin", "pharmacist")
 KINDS = ("care", "delivery")
 # Statuses in the order an order lives through them, so the table reads top to bottom.
 STATUS_ORDER = ("requested", "awaiting_review", "accepted", "ready", "scheduled", "en_route",
@@ -46,7 +48,17 @@ class DeskUser:
 
     @property
     def may_use_desk(self) -> bool:
+        """The dispatcher's board."""
         return self.actor.has_role(*DESK_ROLES)
+
+    @property
+    def may_use_parcels(self) -> bool:
+        """The pharmacy desk."""
+        return self.actor.has_role(*PARCEL_ROLES)
+
+    @property
+    def may_sign_in(self) -> bool:
+        return self.actor.has_role(*SIGN_IN_ROLES)
 
 
 @dataclass(frozen=True)
@@ -144,14 +156,14 @@ class Board:
 
 
 def sign_in(username: str, password: str) -> User:
-    """The account, if the password is right and the role may use the desk.
+    """The account, if the password is right and the role may use a desk (board or pharmacy).
 
     Raises ``Unauthorized`` for a wrong username or password (the same answer
     for both) and ``Forbidden`` for a right password but another role.
     """
     user = authenticate(username, password)
-    if user.role not in DESK_ROLES:
-        raise Forbidden("These pages are for dispatchers and administrators.")
+    if user.role not in SIGN_IN_ROLES:
+        raise Forbidden("These pages are for dispatchers, pharmacists and administrators.")
     return user
 
 

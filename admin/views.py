@@ -1,4 +1,5 @@
-"""The dispatcher's desk: server-rendered pages under ``/admin`` (sign in, board).
+"""The desks: server-rendered pages under ``/admin`` (sign in, the dispatcher's board;
+the pharmacy desk's pages are in ``admin.parcel_views``, on this same blueprint).
 
 These are browser pages, not the API: a signed session cookie (HttpOnly,
 SameSite=Lax) names the user, every form carries a per-session CSRF token,
@@ -58,30 +59,43 @@ SECURITY_HEADERS = {
 }
 
 
-def desk_page(view: F) -> F:
-    """Signed-out visitors go to the sign-in page; signed-in users of other roles get 403."""
+def page_for(allowed: Callable[[service.DeskUser], bool]) -> Callable[[F], F]:
+    """A page decorator: signed-out visitors go to the sign-in page; users ``allowed`` refuses get 403."""
 
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if g.desk_user is None:
-            flash(t("login.required"), "info")
-            return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
-        if not g.desk_user.may_use_desk:
-            raise Forbidden(t("error.detail.403"))
-        return view(*args, **kwargs)
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if g.desk_user is None:
+                flash(t("login.required"), "info")
+                return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
+            if not allowed(g.desk_user):
+                raise Forbidden(t("error.detail.403"))
+            return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+desk_page = page_for(lambda user: user.may_use_desk)  # the dispatcher's board: dispatchers, admins
+parcel_page = page_for(lambda user: user.may_use_parcels)  # the pharmacy desk: pharmacists, dispatchers
+
+
+def home_url(role: str | None = None) -> str:
+    """Where a user lands: pharmacists at the pharmacy desk, everyone else at the board."""
+    role = role or (g.desk_user.actor.role if g.get("desk_user") else None)
+    return url_for("admin.parcels") if role == "pharmacist" else url_for("admin.board")
 
 
 @bp.get("/")
 def index() -> Response:
-    return redirect(url_for("admin.board"))
+    return redirect(home_url())
 
 
 @bp.get("/login")
 def login() -> Any:
-    if g.desk_user is not None and g.desk_user.may_use_desk:
-        return redirect(url_for("admin.board"))
+    if g.desk_user is not None and g.desk_user.may_sign_in:
+        return redirect(home_url())
     return render_template("admin_login.html", error=None, username="", next=_safe_next())
 
 
@@ -105,7 +119,7 @@ def login_submit() -> Any:
     if chosen_lang:
         cookie["lang"] = chosen_lang
     log.info("event=admin_sign_in outcome=ok user_id=%s role=%s", user.id, user.role)
-    return redirect(_safe_next() or url_for("admin.board"))
+    return redirect(_safe_next() or home_url(user.role))
 
 
 @bp.post("/logout")
@@ -193,7 +207,7 @@ def _error_page(exc: Exception) -> tuple[str, int]:
 def _template_helpers() -> dict[str, Any]:
     locale = current_locale()
     return {"t": t, "label": label, "locale": locale, "html_lang": HTML_LANG[locale],
-            "lang_url": _lang_url, "csrf_token": csrf_token, "local_time": _local_time,
+            "lang_url": _lang_url, "csrf_token": csrf_token, "local_time": _local_time, "home_url": home_url,
             "desk_user": g.get("desk_user"), "flashes": get_flashed_messages(with_categories=True)}
 
 
@@ -258,4 +272,6 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     if not app.config.get("SESSION_COOKIE_SAMESITE"):
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    from admin import parcel_views  # noqa: F401  (its routes join this blueprint before it is registered)
+
     app.register_blueprint(bp)

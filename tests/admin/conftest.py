@@ -14,7 +14,7 @@ import pytest
 from dispatch.models import Alarm, Plan, Route, Stop
 from doorstep.db import session
 from orders.lifecycle import record_creation
-from orders.models import CareOrder, DeliveryOrder, Order
+from orders.models import CareOrder, DeliveryItem, DeliveryOrder, Order
 from tests.factories import PASSWORD, SERVICE_DATE, at
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -66,12 +66,16 @@ class Rows:
         return self._add(order)
 
     def delivery_order(self, status: str = "ready", *, patient: str = "patient_liu",
-                       district: str = "nankai", date: str = SERVICE_DATE) -> DeliveryOrder:
+                       district: str = "nankai", date: str = SERVICE_DATE, pharmacy: str = "heping",
+                       cold_chain: bool = False) -> DeliveryOrder:
         self._refs += 1
         order = DeliveryOrder(status=status, patient_id=self.personas[patient]["patient_id"],
                               address_id=self.personas[patient]["address_id"], district=district,
-                              service_date=date, pharmacy_id=self.personas["pharmacy"]["heping"],
-                              prescription_ref=f"RX-ADMIN-{self._refs}", tracking_code=f"TRK{self._refs:06d}")
+                              service_date=date, pharmacy_id=self.personas["pharmacy"][pharmacy],
+                              window_start=at("14:00", date), window_end=at("18:00", date),
+                              prescription_ref=f"RX-ADMIN-{self._refs}", tracking_code=f"DSTEST{self._refs:06d}",
+                              prescription_hold=f"RX-ADMIN-{self._refs}", cold_chain=cold_chain,
+                              items=[DeliveryItem(name="Metformin 500 mg", quantity=2, unit="box")])
         return self._add(order)
 
     def _add(self, order: Order) -> Any:
@@ -110,6 +114,14 @@ class Rows:
 def rows(personas):  # type: ignore[no-untyped-def]
     """Row makers for orders, plans and alarms on ``SERVICE_DATE``."""
     return Rows(personas)
+
+
+@pytest.fixture
+def pharmacist(client, personas):  # type: ignore[no-untyped-def]
+    """The test client, signed in to the pharmacy desk as pharmacist_chen (Heping's pharmacy)."""
+    response = sign_in(client, "pharmacist_chen")
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return client
 
 
 @pytest.fixture

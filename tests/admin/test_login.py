@@ -11,23 +11,23 @@ def test_the_login_page_is_chinese_by_default_and_english_on_request(client, per
     assert chinese.status_code == 200
     html = chinese.get_data(as_text=True)
     assert '<html lang="zh-CN">' in html
-    assert "调度员登录" in html and "用户名" in html and "Dispatcher sign in" not in html
+    assert "调度与药房登录" in html and "用户名" in html and "Dispatch and pharmacy sign in" not in html
 
     english = client.get("/admin/login?lang=en").get_data(as_text=True)
     assert '<html lang="en">' in english
-    assert "Dispatcher sign in" in english and "Username" in english and "调度员登录" not in english
+    assert "Dispatch and pharmacy sign in" in english and "Username" in english and "调度与药房登录" not in english
 
 
 def test_the_chosen_language_is_remembered_by_the_session(client, personas):
     client.get("/admin/login?lang=en")
-    assert "Dispatcher sign in" in client.get("/admin/login").get_data(as_text=True)
+    assert "Dispatch and pharmacy sign in" in client.get("/admin/login").get_data(as_text=True)
     client.get("/admin/login?lang=zh")
-    assert "调度员登录" in client.get("/admin/login").get_data(as_text=True)
+    assert "调度与药房登录" in client.get("/admin/login").get_data(as_text=True)
 
 
 def test_an_unknown_language_leaves_the_language_as_it_was(client, personas):
     html = client.get("/admin/login?lang=fr").get_data(as_text=True)
-    assert "调度员登录" in html
+    assert "调度与药房登录" in html
 
 
 def test_a_user_whose_locale_is_english_gets_english_after_signing_in(client, personas):
@@ -58,14 +58,22 @@ def test_empty_fields_are_a_form_error(client, personas):
     assert "请输入用户名和密码" in response.get_data(as_text=True)
 
 
-def test_pharmacists_nurses_and_patients_cannot_sign_in_to_the_desk(client, personas):
+def test_nurses_couriers_and_patients_cannot_sign_in_to_the_desk(client, personas):
     client.get("/admin/login?lang=en")
-    for username in ("pharmacist_chen", "nurse_li", "patient_wang"):
+    for username in ("nurse_li", "courier_zhao", "patient_wang"):
         response = sign_in(client, username)
         assert response.status_code == 403, username
         html = response.get_data(as_text=True)
-        assert "for dispatchers and administrators only" in html
+        assert "for dispatchers, pharmacists and administrators only" in html
         assert client.get("/admin/board").status_code == 302, username
+        assert client.get("/admin/parcels").status_code == 302, username
+
+
+def test_a_pharmacist_signs_in_to_the_pharmacy_desk_not_the_board(client, personas):
+    response = sign_in(client, "pharmacist_chen")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/parcels")
+    assert client.get("/admin/").headers["Location"].endswith("/admin/parcels")
+    assert client.get("/admin/login").headers["Location"].endswith("/admin/parcels")
 
 
 def test_an_admin_can_sign_in_too(client, personas):
