@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
-from dispatch.models import Plan, Route
+from dispatch.models import Plan, PlanVersion, Route
 from dispatch.service import local_date
 from dispatch.workers import MAX_ID
 from doorstep.auth import Actor
@@ -63,3 +63,10 @@ def list_plans(actor: Actor | None, *, date: str | Date | None = None, status: s
     if status is not None:
         query = query.where(Plan.status == status)
     return query
+
+
+def plan_versions(actor: Actor | None, plan_id: int) -> list[PlanVersion]:
+    """The plan's live revisions, newest first (``NotFound`` as for the plan itself)."""
+    access_plan(actor, plan_id)
+    return list(session.scalars(select(PlanVersion).where(PlanVersion.plan_id == plan_id)
+                                .order_by(PlanVersion.revision.desc(), PlanVersion.id.desc())))

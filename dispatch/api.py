@@ -5,8 +5,11 @@ from typing import Any
 
 from flask.views import MethodView
 
+from dispatch import replan_schemas as rs
 from dispatch import schemas as s
-from dispatch.access import list_plans, plan_view
+from dispatch.access import list_plans, plan_versions, plan_view
+from dispatch.replan import request_replan, worker_off
+from dispatch.slots import offered_slots
 from dispatch.service import request_plan, solve_problem
 from dispatch.workers import access_worker, create_worker, list_workers, update_worker
 from doorstep.api import PAGINATION, Blueprint, ListPage, unit_of_work
@@ -99,3 +102,51 @@ class Solve(MethodView):
     def post(self) -> Any:
         """Run the optimiser on a problem document now (at most 20 s) and return the plan"""
         return solve_problem(s.read_problem_body())
+
+
+# --- live operations: absences, re-plans, versions, booking slots (dispatch/replan.py, slots.py) ---
+
+@blp.route("/workers/<int:worker_id>/off")
+class WorkerOff(MethodView):
+    @unit_of_work
+    @require_role(*MANAGERS)
+    @blp.arguments(rs.WorkerOffArgs)
+    @blp.response(201, rs.WorkerAbsenceSchema)
+    @blp.alt_response(404, description="No such worker")
+    def post(self, args: dict, worker_id: int) -> Any:
+        """A worker is off on a date (sick, ...): left out of that day's plans; their districts are re-planned"""
+        return worker_off(current_actor(), worker_id, day=args["date"], reason=args["reason"])
+
+
+@blp.route("/dispatch/replans")
+class Replans(MethodView):
+    @unit_of_work
+    @require_role("dispatcher")
+    @blp.arguments(rs.ReplanArgs)
+    @blp.response(202, rs.ReplanRefSchema)
+    @blp.alt_response(409, description="No finished plan of that day covers the district")
+    def post(self, args: dict) -> Any:
+        """Re-plan one district's day now (fixed stops stay, promised windows stay); optionally allow reassignment"""
+        return request_replan(current_actor(), day=args["date"], district=args["district"],
+                              allow_reassign=args["allow_reassign"])
+
+
+@blp.route("/dispatch/plans/<int:plan_id>/versions")
+class PlanVersions(MethodView):
+    @require_role("dispatcher")
+    @blp.response(200, rs.PlanVersionSchema(many=True))
+    def get(self, plan_id: int) -> Any:
+        """A plan's live revisions, newest first, each with its trigger and diff (added, moved, dropped)"""
+        return plan_versions(current_actor(), plan_id)
+
+
+@blp.route("/care-orders/slots")
+class BookingSlots(MethodView):
+    @require_role("patient")
+    @blp.arguments(rs.SlotQueryArgs, location="query")
+    @blp.response(200, rs.SlotSchema(many=True))
+    @blp.alt_response(404, description="Not your address")
+    def get(self, args: dict) -> Any:
+        """The day's windows for a visit at your address, each marked available when the plan can still keep it"""
+        return offered_slots(current_actor(), service_code=args["service_code"], address_id=args["address_id"],
+                             date=args["date"])

@@ -29,7 +29,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from dispatch.models import Plan, Route, Shift, Stop, Worker
+from dispatch.models import Plan, Route, Shift, Stop, Worker, WorkerAbsence
 from dispatch.qualification import HOME_CARE_QUALIFIED
 from dispatch.workers import check_districts, home_care_qualified
 from doorstep.auth import Actor
@@ -74,14 +74,19 @@ class ProblemIndex:
 
 # --- building the day's problem ------------------------------------------------------------
 
-def build_day_problem(date: str | Date, districts: Sequence[str] | None = None) -> tuple[dict[str, Any], ProblemIndex]:
+def build_day_problem(date: str | Date, districts: Sequence[str] | None = None, *,
+                      extra_orders: Sequence[Order] = (), matrices: bool = True,
+                      ) -> tuple[dict[str, Any], ProblemIndex]:
     """The problem document for one local date: plannable orders and the workers on shift.
 
     Orders: care orders ``accepted`` and delivery orders ``ready`` whose service
-    date is ``date`` (and district in ``districts``, if given). Workers: active,
-    with a shift overlapping that local day, serving one of ``districts``. Each
-    shift of the day is a problem worker of its own (a split shift is two).
-    Matrices are computed here, per worker kind, so the plan's times are exact.
+    date is ``date`` (and district in ``districts``, if given), then
+    ``extra_orders`` (live re-planning adds the scheduled ones). Workers: active,
+    with a shift overlapping that local day, serving one of ``districts``, and
+    not off that day (``WorkerAbsence``). Each shift of the day is a problem
+    worker of its own (a split shift is two). Matrices are computed here, per
+    worker kind, so the plan's times are exact; ``matrices=False`` leaves them to
+    the caller, who adds locations first (``add_matrices``).
     """
     day = local_date(date)
     tz = _tz()
@@ -98,7 +103,7 @@ def build_day_problem(date: str | Date, districts: Sequence[str] | None = None) 
         return loc_id
 
     workers_doc = []
-    for worker in _workers_on_shift(day_start, day_end, wanted):
+    for worker in _workers_on_shift(day_start, day_end, wanted, day):
         home = place(f"home-{worker.id}", worker.home_lat, worker.home_lon)
         # Home visits only for nurses the hospital's rules allow, judged on the planned day.
         skills = [s for s in worker.skills if s != HOME_CARE_QUALIFIED]
@@ -118,6 +123,8 @@ def build_day_problem(date: str | Date, districts: Sequence[str] | None = None) 
 
     tasks = []
     orders = _plannable_orders(day, wanted)
+    known = {o.id for o in orders}
+    orders += [o for o in extra_orders if o.id not in known]
     qualification = required_qualifications(o.service_code for o in orders if isinstance(o, CareOrder))
     for order in orders:
         address = place(f"address-{order.address_id}", order.address.lat, order.address.lon)
@@ -149,16 +156,25 @@ def build_day_problem(date: str | Date, districts: Sequence[str] | None = None) 
 
     doc: dict[str, Any] = {"version": 1, "locations": locations, "workers": workers_doc, "tasks": tasks,
                            "options": {"time_limit": _settings().solver_time_limit_s, "seed": 1}}
-    if locations:
-        doc["matrices"] = _matrices(locations, {w["kind"] for w in workers_doc})
+    if matrices:
+        add_matrices(doc)
     return doc, index
 
 
-def _workers_on_shift(day_start: datetime, day_end: datetime, wanted: set[str] | None) -> list[Worker]:
+def add_matrices(doc: dict[str, Any]) -> None:
+    """Put each worker kind's travel matrix over the document's locations into ``doc``."""
+    if doc["locations"]:
+        doc["matrices"] = _matrices(doc["locations"], {w["kind"] for w in doc["workers"]})
+
+
+def _workers_on_shift(day_start: datetime, day_end: datetime, wanted: set[str] | None,
+                      day: str | None = None) -> list[Worker]:
     overlapping = select(Shift.worker_id).where(Shift.start < day_end, Shift.end > day_start)
-    workers = session.scalars(select(Worker).options(selectinload(Worker.shifts))
-                              .where(Worker.active.is_(True), Worker.id.in_(overlapping))
-                              .order_by(Worker.id)).all()
+    query = select(Worker).options(selectinload(Worker.shifts)).where(Worker.active.is_(True),
+                                                                      Worker.id.in_(overlapping))
+    if day is not None:
+        query = query.where(Worker.id.not_in(select(WorkerAbsence.worker_id).where(WorkerAbsence.date == day)))
+    workers = session.scalars(query.order_by(Worker.id)).all()
     return [w for w in workers if wanted is None or wanted & set(w.districts)]
 
 

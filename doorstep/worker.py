@@ -17,6 +17,8 @@ TASK_ROUTES = {"dispatch.tasks.*": {"queue": "optimise"}}
 # ``expires`` is dropped: the next beat brings a fresh one, so a busy worker never piles them up.
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "deliver-webhooks": {"task": "orders.tasks.deliver_webhooks", "schedule": 5.0, "options": {"expires": 30}},
+    "watch-late-workers": {"task": "dispatch.tasks.watch_late_workers", "schedule": 60.0,
+                           "options": {"expires": 50, "queue": "default"}},
 }
 
 

@@ -26,6 +26,9 @@ def change_status(order: Order, to_status: str, actor: Actor | None, reason: str
     session.add(event)
     session.flush()
     record_event(order, ORDER_STATUS_CHANGED, event.from_status, to_status, event.at)
+    from dispatch.replan import order_changed  # late: dispatch imports orders
+
+    order_changed(order, event.from_status, to_status)  # a planned day follows (urgent insertion, re-plan)
     log.info("event=order_status order_id=%s kind=%s from=%s to=%s", order.id, order.kind,
              event.from_status, to_status)
     return event

@@ -19,7 +19,10 @@ from doorstep.db import Base, session, utcnow
 
 ORDER_CREATED = "order.created"
 ORDER_STATUS_CHANGED = "order.status_changed"
-EVENT_TYPES = (ORDER_CREATED, ORDER_STATUS_CHANGED)
+# The order's visit or delivery moved to another worker, joined the plan or left it (dispatch/replan.py);
+# from_status and to_status are both the order's status then. The worker's phone sees a new route version.
+PLAN_CHANGED = "plan.changed"
+EVENT_TYPES = (ORDER_CREATED, ORDER_STATUS_CHANGED, PLAN_CHANGED)
 
 # The only keys a webhook body has: ids, statuses, a time and a version.
 BODY_KEYS = ("id", "type", "at", "order_id", "kind", "from_status", "to_status", "version")

@@ -15,6 +15,7 @@ PURE_MODULES = [
     "dispatch.plan",
     "dispatch.diagnose",
     "dispatch.feasibility",
+    "dispatch.insertion",
     "dispatch.parameters",
     "dispatch.ruin",
     "dispatch.split",
