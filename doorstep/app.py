@@ -8,9 +8,10 @@ from typing import Any, Mapping
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from doorstep import api, auth, db, errors, geography, health, travel
+from doorstep import api, auth, db, errors, feed, geography, health, travel
 from doorstep.settings import Settings
 from doorstep.worker import celery_init_app
+from mobile_api.positions import init_app as positions_init_app
 
 
 def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
@@ -33,6 +34,8 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     auth.init_app(app)
     celery_init_app(app)
     health.init_app(app)
+    feed.init_app(app)
+    positions_init_app(app)
     rest = api.init_app(app)
     register_blueprints(rest)
     register_pages(app)
@@ -53,18 +56,22 @@ def import_models() -> None:
     import doorstep.models  # noqa: F401
     import orders.models  # noqa: F401
     import orders.outbox  # noqa: F401
+    import orders.ratings  # noqa: F401
 
 
 def register_blueprints(rest: api.Api) -> None:
     from dispatch.api import blp as dispatch_blp
+    from dispatch.live_api import blp as live_blp
     from doorstep.accounts import blp as accounts_blp
     from mobile_api.api import blp as mobile_blp
     from orders.api import blueprints as order_blueprints
     from orders.care_api import blueprints as care_blueprints
+    from orders.rating_api import blp as ratings_blp
     from orders.webhook_api import blp as webhooks_blp
     from routing.api import blp as routing_blp
 
-    for blp in (accounts_blp, *order_blueprints, *care_blueprints, dispatch_blp, mobile_blp, routing_blp, webhooks_blp):
+    for blp in (accounts_blp, *order_blueprints, *care_blueprints, dispatch_blp, mobile_blp, routing_blp, webhooks_blp,
+                live_blp, ratings_blp):
         rest.register_blueprint(blp)
 
 

@@ -109,6 +109,12 @@ class Settings:
     home_care_min_title: str = "senior_nurse"
     # Webhooks (orders/webhooks.py): targets on private or loopback addresses only when set (tests, labs).
     webhook_allow_private: bool = False
+    # Live operations (mobile_api/positions.py, doorstep/feed.py): see the README's "Live operations".
+    trail_retention_days: int = 7  # a worker's trail (and last position) is deleted this long after its day
+    position_flag_km: float = 100.0  # a ping farther than this from every served district is flagged
+    late_after_minutes: int = 15  # a worker this far behind the plan is reported late on the live feed
+    shift_cache_s: int = 60  # how long a web process trusts what it read of a worker's shifts
+    feed_stream_s: float = 300.0  # one live-feed connection is closed after this; the board reconnects
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -164,6 +170,10 @@ class Settings:
             webhook_allow_private=parse_bool(env.get("DOORSTEP_WEBHOOK_ALLOW_PRIVATE")),
             cold_chain_max_minutes=parse_int(env.get("DOORSTEP_COLD_CHAIN_MAX_MINUTES"), 120),
             review_two_person=parse_bool(env.get("DOORSTEP_REVIEW_TWO_PERSON")),
+            trail_retention_days=parse_int(env.get("DOORSTEP_TRAIL_RETENTION_DAYS"), 7),
+            position_flag_km=parse_float(env.get("DOORSTEP_POSITION_FLAG_KM"), 100.0),
+            late_after_minutes=parse_int(env.get("DOORSTEP_LATE_AFTER_MINUTES"), 15),
+            feed_stream_s=parse_float(env.get("DOORSTEP_FEED_STREAM_S"), 300.0),
         )
 
     def with_overrides(self, **overrides: object) -> "Settings":

@@ -17,8 +17,7 @@ TASK_ROUTES = {"dispatch.tasks.*": {"queue": "optimise"}}
 # ``expires`` is dropped: the next beat brings a fresh one, so a busy worker never piles them up.
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "deliver-webhooks": {"task": "orders.tasks.deliver_webhooks", "schedule": 5.0, "options": {"expires": 30}},
-    "watch-late-workers": {"task": "dispatch.tasks.watch_late_workers", "schedule": 60.0,
-                           "options": {"expires": 50, "queue": "default"}},
+    "detect-late-workers": {"task": "dispatch.live_tasks.detect_late", "schedule": 60.0, "options": {"expires": 50}},
 }
 
 
@@ -42,7 +41,7 @@ def celery_init_app(app: Flask) -> Celery:
         task_default_queue="default",
         task_routes=TASK_ROUTES,
         beat_schedule=BEAT_SCHEDULE,
-        imports=("dispatch.tasks", "orders.tasks"),
+        imports=("dispatch.tasks", "dispatch.live_tasks", "orders.tasks"),
         beat_schedule_filename=str(settings.instance_path / "celerybeat-schedule"),
         timezone=settings.timezone,
         broker_connection_retry_on_startup=True,

@@ -8,7 +8,7 @@ from flask.views import MethodView
 
 from doorstep.api import Blueprint, unit_of_work
 from doorstep.auth import current_actor, require_role
-from mobile_api import service
+from mobile_api import positions, service
 from mobile_api.schemas import (
     AlarmSchema,
     DayRouteSchema,
@@ -57,13 +57,15 @@ class StopEvents(MethodView):
 
 @blp.route("/mobile/location")
 class MyLocation(MethodView):
-    @unit_of_work
+    # No unit_of_work and no Idempotency-Key: a ping writes no SQL row (mobile_api/positions.py)
+    # and is idempotent by (worker, at) on its own.
     @require_role(*FIELD_ROLES)
     @blp.arguments(LocationArgs)
     @blp.response(204)
     def post(self, args: dict) -> None:
-        """Report where I am (the last position is kept)"""
-        service.report_position(current_actor(), **args)
+        """Report where I am. Kept only while I am on shift (otherwise accepted and dropped);
+        a position far from the served districts is kept and flagged for the dispatchers"""
+        positions.report_position(current_actor(), **args)
 
 
 @blp.route("/mobile/sos")
@@ -72,6 +74,8 @@ class Sos(MethodView):
     @require_role(*FIELD_ROLES)
     @blp.arguments(SosArgs)
     @blp.response(201, AlarmSchema)
+    @blp.alt_response(200, schema=AlarmSchema, description="Pressed again within a minute: the same alarm, updated")
     def post(self, args: dict) -> Any:
-        """Raise an alarm: dispatchers see it on their board at once"""
-        return service.raise_alarm(current_actor(), **args)
+        """Raise an alarm: committed, then on the dispatchers' live feed at once"""
+        raised = service.raise_alarm(current_actor(), **args)
+        return raised.alarm, 201 if raised.created else 200

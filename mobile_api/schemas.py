@@ -46,6 +46,8 @@ class LocationArgs(Schema):
     at = fields.AwareDateTime(required=True)
     crs = fields.String(load_default=None, validate=validate.OneOf(CRS),
                         metadata={"description": "Coordinate system of lat/lon; WGS-84 when absent."})
+    accuracy_m = fields.Float(load_default=None, validate=validate.Range(min=0, max=100_000),
+                              metadata={"description": "The fix's accuracy radius in metres, as the phone says."})
 
 
 class SosArgs(Schema):
@@ -149,4 +151,7 @@ class StopReportSchema(Schema):
 class AlarmSchema(Schema):
     id = fields.Integer()
     worker_id = fields.Integer()
-    at = fields.AwareDateTime()
+    at = fields.AwareDateTime(metadata={"description": "The first press."})
+    last_pressed_at = fields.AwareDateTime()
+    presses = fields.Integer(metadata={"description": "Presses folded into this alarm (repeats within a minute)."})
+    status = fields.String(metadata={"description": "open or acknowledged."})

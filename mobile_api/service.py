@@ -17,7 +17,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload, with_polymorphic
 
-from dispatch.models import Alarm, Route, Stop, StopEvent, Worker, WorkerPosition
+from dispatch import alarms
+from dispatch.alarms import Raised
+from dispatch.models import Route, Stop, StopEvent, Worker
 from doorstep.audit import record_access
 from doorstep.auth import Actor
 from doorstep.db import session
@@ -310,32 +312,13 @@ def _order_step(order: Order | None, rule: Rule) -> str | None:
     return rule.order_to
 
 
-# --- position and SOS ------------------------------------------------------------------------------
+# --- SOS ------------------------------------------------------------------------------------------
+# Position pings live in mobile_api/positions.py (Redis, no SQL transaction per ping).
 
-def report_position(actor: Actor, *, lat: float, lon: float, at: datetime, crs: str | None = None) -> WorkerPosition:
-    """Keep my last known position (WGS-84). A report older than the stored one is ignored,
-    so positions that arrive out of order never move a worker backwards."""
-    lat, lon = _wgs84(lat, lon, crs or "wgs84")
-    worker_id, at = my_worker_id(actor), at.astimezone(UTC)
-    position = session.get(WorkerPosition, worker_id)
-    if position is None:
-        position = WorkerPosition(worker_id=worker_id, lat=lat, lon=lon, at=at)
-        session.add(position)
-    elif at >= position.at:
-        position.lat, position.lon, position.at = lat, lon, at
-    session.flush()
-    log.info("event=position worker_id=%s", worker_id)  # never the coordinates
-    return position
-
-
-def raise_alarm(actor: Actor, *, lat: float, lon: float, note: str | None = None, crs: str = "wgs84") -> Alarm:
-    """A one-key SOS: an Alarm row the dispatchers' board shows (in WGS-84), and a WARNING in the log."""
+def raise_alarm(actor: Actor, *, lat: float, lon: float, note: str | None = None, crs: str = "wgs84") -> Raised:
+    """A one-key SOS (in WGS-84): a committed alarm, on the live feed at once (``dispatch.alarms``)."""
     lat, lon = _wgs84(lat, lon, crs)
-    alarm = Alarm(worker_id=my_worker_id(actor), lat=lat, lon=lon, note=note)
-    session.add(alarm)
-    session.flush()
-    log.warning("event=sos alarm_id=%s worker_id=%s", alarm.id, alarm.worker_id)
-    return alarm
+    return alarms.raise_alarm(my_worker_id(actor), lat=lat, lon=lon, note=note)
 
 
 def _wgs84(lat: float, lon: float, crs: str) -> tuple[float, float]:

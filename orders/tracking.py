@@ -7,7 +7,11 @@ remaining stops (``routing.eta.estimate_arrivals``, the plan's travel model), so
 it follows the worker rather than the morning's plan.
 
 The patient sees the worker's first name and, only while on the way, their
-position. The public view by tracking code shows status and ETA, nothing else.
+position: from departure towards this patient until arrival at the door (not
+before departure, not once the stop is ``arrived`` though the order may still read
+``en_route``). The last position comes from ``mobile_api.positions`` (the one
+store of positions; pings are kept only on shift). The public view by tracking
+code shows status and ETA, nothing else.
 """
 from __future__ import annotations
 
@@ -17,11 +21,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from dispatch.models import Plan, Route, Stop, WorkerPosition
+from dispatch.models import Plan, Route, Stop
 from doorstep.audit import record_access
 from doorstep.auth import Actor
 from doorstep.db import session, utcnow
 from doorstep.errors import NotFound
+from mobile_api.positions import Ping, last_position
 from orders.access import access_own_order
 from orders.models import DeliveryOrder, Order
 
@@ -44,7 +49,7 @@ def order_tracking(actor: Actor, order_id: int) -> dict[str, Any]:
     record_access(actor, "read", "order_tracking", order.id)
     stop = latest_stop(order.id)
     route = stop.route if stop is not None else None
-    position = session.get(WorkerPosition, route.worker_id) if route and order.status in LIVE_STATUSES else None
+    position = last_position(route.worker_id) if route and on_the_way(order, stop) else None
     return {
         "order_id": order.id,
         "status": order.status,
@@ -61,9 +66,7 @@ def public_tracking(tracking_code: str) -> dict[str, Any]:
     if order is None:
         raise NotFound("No parcel has this tracking code.")
     stop = latest_stop(order.id)
-    position = None
-    if stop is not None and order.status in LIVE_STATUSES:
-        position = session.get(WorkerPosition, stop.route.worker_id)
+    position = last_position(stop.route.worker_id) if stop is not None and on_the_way(order, stop) else None
     return {"tracking_code": order.tracking_code, "status": order.status,
             "eta": estimate_eta(order, stop, position)}
 
@@ -75,7 +78,12 @@ def latest_stop(order_id: int) -> Stop | None:
         .where(Stop.order_id == order_id).order_by(Plan.id.desc(), Stop.sequence.desc()).limit(1))
 
 
-def estimate_eta(order: Order, stop: Stop | None, position: WorkerPosition | None) -> datetime | None:
+def on_the_way(order: Order, stop: Stop | None) -> bool:
+    """The worker has set off towards this order's stop and has not reached it yet."""
+    return stop is not None and order.status in LIVE_STATUSES and stop.status in PENDING_STOP_STATUSES
+
+
+def estimate_eta(order: Order, stop: Stop | None, position: Ping | None) -> datetime | None:
     """Live estimate while on the way, else the planned arrival; None when nothing is ahead."""
     if stop is None or order.status not in ETA_STATUSES:
         return None
@@ -90,7 +98,7 @@ def estimate_eta(order: Order, stop: Stop | None, position: WorkerPosition | Non
     return live or planned
 
 
-def _live_eta(target: Stop, position: WorkerPosition) -> datetime | None:
+def _live_eta(target: Stop, position: Ping) -> datetime | None:
     """Re-estimate the arrival at ``target`` from the worker's last position, along the stops before it."""
     from doorstep.travel import travel
     from routing.eta import estimate_arrivals

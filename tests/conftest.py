@@ -26,7 +26,10 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     env = dict(os.environ)
     env["DOORSTEP_INSTANCE_PATH"] = str(instance)
     env.setdefault("SECRET_KEY", "test-secret-key-that-is-long-enough-for-hs256")
-    return Settings.from_env(env).with_overrides(testing=True, solver_time_limit_s=2)
+    # feed_stream_s: a live-feed stream ends after half a second, so tests (and the fuzz) read it whole.
+    # trail_retention_days: Redis expires trails on its own (real) clock, past the suite's 2026 days.
+    return Settings.from_env(env).with_overrides(testing=True, solver_time_limit_s=2, feed_stream_s=0.5,
+                                                 trail_retention_days=36_500)
 
 
 @pytest.fixture(scope="session")
@@ -57,6 +60,28 @@ def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         else:
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(table.delete())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_live_state(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Positions, cached shifts and the live feed start empty in each test that uses the app; on
+    Redis under keys of this test only (other runs share the server), deleted afterwards."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    import uuid
+
+    from doorstep import feed
+    from mobile_api import positions
+
+    app = request.getfixturevalue("app")
+    settings, prefix = app.config["SETTINGS"], f"doorstep-test:{uuid.uuid4().hex}:"
+    app.extensions[positions.EXTENSION] = positions.build_store(settings.redis_url, prefix)
+    app.extensions[positions.SHIFTS_EXTENSION] = positions.ShiftCache(settings.shift_cache_s)
+    app.extensions[feed.EXTENSION] = feed.build_feed(settings.redis_url, f"{prefix}feed")
+    yield
+    app.extensions[positions.EXTENSION].close()
+    app.extensions[feed.EXTENSION].close()
 
 
 @pytest.fixture(autouse=True)

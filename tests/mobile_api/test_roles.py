@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from dispatch.models import Alarm, StopEvent, WorkerPosition
+from dispatch.models import Alarm, StopEvent
+from mobile_api.positions import store
 from tests.factories import SERVICE_DATE, iso
 from tests.mobile_api.helpers import count
 
@@ -24,7 +25,8 @@ def test_people_who_are_not_in_the_field_get_403_everywhere(client, personas, da
 
     assert [a.status_code for a in answers] == [403, 403, 403, 403]
     assert all(a.mimetype == "application/problem+json" for a in answers)
-    assert count(StopEvent) == count(WorkerPosition) == count(Alarm) == 0
+    assert count(StopEvent) == count(Alarm) == 0
+    assert store().last(personas["nurse_li"]["worker_id"]) is None
 
 
 def test_without_a_token_the_mobile_api_answers_401(client) -> None:

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from dispatch.models import Plan, Route, Stop, WorkerPosition
+from dispatch.models import Plan, Route, Stop
 from doorstep.db import session
+from mobile_api.positions import Ping, keep_ping
 from orders.lifecycle import change_status
 from orders.models import Order, OrderEvent
 from tests.factories import SERVICE_DATE, at, iso
@@ -78,8 +79,7 @@ class OrdersHelper:
         return stop
 
     def position(self, worker: str, lat: float, lon: float, when: datetime) -> None:
-        session.merge(WorkerPosition(worker_id=self.personas[worker]["worker_id"], lat=lat, lon=lon, at=when))
-        session.commit()
+        keep_ping(Ping(self.personas[worker]["worker_id"], lat, lon, when))
 
     def get(self, order_id: int, who: str) -> Any:
         return self.client.get(f"/api/v1/orders/{order_id}", headers=self.personas.headers(who))
