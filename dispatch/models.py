@@ -71,6 +71,10 @@ class Plan(Base):
     summary: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     unassigned: Mapped[list[Any] | None] = mapped_column(default=None)
     error: Mapped[str | None] = mapped_column(Text)
+    # Live re-planning (dispatch/replan.py): the revision of the routes, bumped by every re-plan or
+    # urgent insertion; whether scheduled tasks may move to another worker (else they stay pinned).
+    revision: Mapped[int] = mapped_column(default=0)
+    allow_reassign: Mapped[bool] = mapped_column(default=False)
     version: Mapped[int] = mapped_column(default=1)
 
     routes: Mapped[list["Route"]] = relationship(
@@ -78,6 +82,59 @@ class Plan(Base):
     )
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class PlanVersion(Base):
+    """One revision of a plan's routes after a live change, with its diff (ids only).
+
+    ``trigger`` names what caused it (``order.accepted:12``, ``stop.failed:40``,
+    ``worker.off:3``, ...); with the district and date it is the re-plan's
+    idempotency key, so a redelivered task finds its version and does nothing.
+    ``diff``: ``{"added": [...], "moved": [...], "dropped": [...]}``, each entry an
+    order id with the worker ids before and after (and a reason when dropped).
+    """
+
+    __tablename__ = "plan_versions"
+    __table_args__ = (UniqueConstraint("date", "district", "trigger"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    revision: Mapped[int]
+    date: Mapped[str] = mapped_column(String(10))
+    district: Mapped[str] = mapped_column(String(40))
+    trigger: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))  # replan, insertion
+    diff: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WorkerAbsence(Base):
+    """A worker off for a local day (sick, ...): left out of that day's problems."""
+
+    __tablename__ = "worker_absences"
+    __table_args__ = (UniqueConstraint("worker_id", "date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
+    date: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(String(40))
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DispatchLock(Base):
+    """A lease on a district's day (``replan:heping:2026-11-23``) when there is no Redis.
+
+    Taken by one conditional UPDATE (free or expired → ours) and released by
+    clearing it, so no transaction stays open while the optimiser runs.
+    """
+
+    __tablename__ = "dispatch_locks"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(64))
+    until: Mapped[datetime | None]
 
 
 class Route(Base):

@@ -18,6 +18,8 @@ TASK_ROUTES = {"dispatch.tasks.*": {"queue": "optimise"}}
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "deliver-webhooks": {"task": "orders.tasks.deliver_webhooks", "schedule": 5.0, "options": {"expires": 30}},
     "detect-late-workers": {"task": "dispatch.live_tasks.detect_late", "schedule": 60.0, "options": {"expires": 50}},
+    "watch-late-workers": {"task": "dispatch.tasks.watch_late_workers", "schedule": 60.0,
+                           "options": {"expires": 50, "queue": "default"}},
 }
 
 
