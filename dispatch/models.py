@@ -196,6 +196,14 @@ class StopEvent(Base):
     proof: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The phone's own id for the report (event_id or Idempotency-Key), so a resend is recognised.
+    client_event_id: Mapped[str | None] = mapped_column(String(64))
+    # Metres from the stop's point, and why the office should look (mobile_api/evv.py): far_from_door.
+    distance_m: Mapped[int | None]
+    flags: Mapped[list[str]] = mapped_column(default=list)
+    # A time correction the office approved; ``at`` keeps what the phone first reported.
+    corrected_at: Mapped[datetime | None]
+    corrected_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     stop: Mapped[Stop] = relationship(back_populates="events")
 

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from flask import Flask
 from werkzeug.routing import IntegerConverter
 
-from doorstep import api, auth, db, errors, feed, geography, health, travel
+from doorstep import api, auth, db, errors, feed, files, geography, health, travel
 from doorstep.settings import Settings
 from doorstep.worker import celery_init_app
 from mobile_api.positions import init_app as positions_init_app
@@ -29,6 +29,7 @@ def create_app(config: Mapping[str, Any] | Settings | None = None) -> Flask:
     import_models()
     geography.init_app(app)  # first: a bad districts file stops start-up before anything connects
     travel.init_app(app)  # likewise a routing engine without a URL
+    files.init_app(app)  # and a file store we cannot serve
     db.init_app(app)
     errors.init_app(app)
     auth.init_app(app)
@@ -53,6 +54,7 @@ class BoundedIntConverter(IntegerConverter):
 def import_models() -> None:
     """Every table's module, so metadata, relationships and Alembic see them all."""
     import dispatch.models  # noqa: F401
+    import mobile_api.models  # noqa: F401
     import doorstep.models  # noqa: F401
     import orders.models  # noqa: F401
     import orders.outbox  # noqa: F401
@@ -64,13 +66,15 @@ def register_blueprints(rest: api.Api) -> None:
     from dispatch.live_api import blp as live_blp
     from doorstep.accounts import blp as accounts_blp
     from mobile_api.api import blp as mobile_blp
+    from mobile_api.evv_api import blueprints as evv_blueprints
     from orders.api import blueprints as order_blueprints
     from orders.care_api import blueprints as care_blueprints
     from orders.rating_api import blp as ratings_blp
     from orders.webhook_api import blp as webhooks_blp
     from routing.api import blp as routing_blp
 
-    for blp in (accounts_blp, *order_blueprints, *care_blueprints, dispatch_blp, mobile_blp, routing_blp, webhooks_blp,
+    for blp in (accounts_blp, *order_blueprints, *care_blueprints, dispatch_blp, mobile_blp, *evv_blueprints, routing_blp,
+                webhooks_blp,
                 live_blp, ratings_blp):
         rest.register_blueprint(blp)
 

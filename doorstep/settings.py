@@ -104,6 +104,11 @@ class Settings:
     # Delivery orders (orders/deliveries.py): see the README's "Deliveries" section.
     cold_chain_max_minutes: int = 120  # a cold parcel's longest ride, unless the order says otherwise
     review_two_person: bool = False  # the pharmacist who created a parcel may not also review it
+    # Visit verification and proof of delivery (mobile_api/evv.py, mobile_api/proof.py): see "Live operations".
+    evv_radius_m: int = 100  # a check-in/out farther than this from the door goes to the office's queue
+    evv_grace_minutes: int = 30  # a visit without check-in this long after its window (or check-out) is flagged
+    cold_chain_excursion_minutes: int = 10  # a delivery box outside 2-8 °C longer than this is an excursion
+    files_url: str | None = None  # where proof files go: default the instance folder's files/
     # Home visits (dispatch/qualification.py): the national pilot's five years and 护师 (senior_nurse).
     home_care_min_years: int = 5
     home_care_min_title: str = "senior_nurse"
@@ -167,6 +172,10 @@ class Settings:
             service_hours=parse_hours(env.get("DOORSTEP_SERVICE_HOURS"), (time(8), time(18)),
                                       "DOORSTEP_SERVICE_HOURS"),
             max_open_care_orders=parse_int(env.get("DOORSTEP_MAX_OPEN_CARE_ORDERS"), 3),
+            evv_radius_m=parse_int(env.get("DOORSTEP_EVV_RADIUS_M"), 100),
+            evv_grace_minutes=parse_int(env.get("DOORSTEP_EVV_GRACE_MINUTES"), 30),
+            cold_chain_excursion_minutes=parse_int(env.get("DOORSTEP_COLD_CHAIN_EXCURSION_MINUTES"), 10),
+            files_url=env.get("DOORSTEP_FILES_URL") or None,
             webhook_allow_private=parse_bool(env.get("DOORSTEP_WEBHOOK_ALLOW_PRIVATE")),
             cold_chain_max_minutes=parse_int(env.get("DOORSTEP_COLD_CHAIN_MAX_MINUTES"), 120),
             review_two_person=parse_bool(env.get("DOORSTEP_REVIEW_TWO_PERSON")),

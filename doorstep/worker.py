@@ -17,6 +17,8 @@ TASK_ROUTES = {"dispatch.tasks.*": {"queue": "optimise"}}
 # ``expires`` is dropped: the next beat brings a fresh one, so a busy worker never piles them up.
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "deliver-webhooks": {"task": "orders.tasks.deliver_webhooks", "schedule": 5.0, "options": {"expires": 30}},
+    "flag-missed-visits": {"task": "mobile_api.tasks.flag_missed_visits", "schedule": 300.0,
+                           "options": {"expires": 240}},
     "detect-late-workers": {"task": "dispatch.live_tasks.detect_late", "schedule": 60.0, "options": {"expires": 50}},
     "watch-late-workers": {"task": "dispatch.tasks.watch_late_workers", "schedule": 60.0,
                            "options": {"expires": 50, "queue": "default"}},
@@ -43,7 +45,7 @@ def celery_init_app(app: Flask) -> Celery:
         task_default_queue="default",
         task_routes=TASK_ROUTES,
         beat_schedule=BEAT_SCHEDULE,
-        imports=("dispatch.tasks", "dispatch.live_tasks", "orders.tasks"),
+        imports=("dispatch.tasks", "dispatch.live_tasks", "orders.tasks", "mobile_api.tasks"),
         beat_schedule_filename=str(settings.instance_path / "celerybeat-schedule"),
         timezone=settings.timezone,
         broker_connection_retry_on_startup=True,

@@ -1,7 +1,7 @@
 """The mobile API's edge: what phones send (``*Args``) and what they get back (``*Schema``)."""
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from doorstep.api import Schema
 from mobile_api.service import EVENT_TYPES
@@ -23,9 +23,51 @@ class RouteQueryArgs(Schema):
     date = fields.Date(required=True, metadata={"description": "The local service date, YYYY-MM-DD."})
 
 
+class TemperatureReadingArgs(Schema):
+    at = fields.AwareDateTime(required=True)
+    celsius = fields.Float(required=True, validate=validate.Range(min=-40, max=60))
+
+
 class ProofArgs(Schema):
+    """At deliver: who took it, the seal, and the patient's code or an uploaded signature/photo;
+    a cold-chain parcel adds the delivery box's temperature log (mobile_api/proof.py)."""
+
     recipient_name = fields.String(load_default=None, validate=validate.Length(min=1, max=100))
-    code = fields.String(load_default=None, validate=validate.Length(min=1, max=40))
+    code = fields.String(load_default=None, validate=validate.Length(min=1, max=40),
+                         metadata={"description": "The 6-digit code the patient shows."})
+    seal_code = fields.String(load_default=None, validate=validate.Length(min=1, max=40),
+                              metadata={"description": "The parcel's seal as scanned; must match the pickup's."})
+    file_ids = fields.List(fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1)),
+                           load_default=None, validate=validate.Length(min=1, max=10),
+                           metadata={"description": "Signatures or photos uploaded at this stop."})
+    temperature_log = fields.List(fields.Nested(TemperatureReadingArgs), load_default=None,
+                                  validate=validate.Length(min=1, max=2880))
+
+
+class VitalsArgs(Schema):
+    """Plausible ranges only: anything outside is a 422 naming record.vitals.<field>."""
+
+    systolic = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=50, max=260))
+    diastolic = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=30, max=160))
+    pulse = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=20, max=250))
+    temperature_c = fields.Float(load_default=None, validate=validate.Range(min=30, max=43))
+    spo2 = fields.Integer(strict=True, load_default=None, validate=validate.Range(min=50, max=100))
+    glucose_mmol = fields.Float(load_default=None, validate=validate.Range(min=1, max=35))
+
+    @validates_schema
+    def _pressure_pair(self, data: dict, **_kwargs: object) -> None:
+        systolic, diastolic = data.get("systolic"), data.get("diastolic")
+        if (systolic is None) != (diastolic is None):
+            raise ValidationError({"diastolic" if diastolic is None else "systolic": ["Give both pressures."]})
+        if systolic is not None and diastolic >= systolic:
+            raise ValidationError({"diastolic": ["Must be below systolic."]})
+
+
+class VisitRecordArgs(Schema):
+    done = fields.List(fields.String(validate=validate.Length(min=1, max=200)), required=True,
+                       validate=validate.Length(min=1, max=50), metadata={"description": "What was done."})
+    notes = fields.String(load_default=None, validate=validate.Length(max=4000))
+    vitals = fields.Nested(VitalsArgs, load_default=None)
 
 
 class StopEventCreateArgs(Schema):
@@ -38,6 +80,12 @@ class StopEventCreateArgs(Schema):
     reason = fields.String(load_default=None, validate=validate.Length(max=2000),
                            metadata={"description": "Required when type is fail."})
     proof = fields.Nested(ProofArgs, load_default=None, metadata={"description": "Only with type deliver."})
+    event_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64), metadata={
+        "description": "The phone's id for this report: a resend with it returns the stored report."})
+    record = fields.Nested(VisitRecordArgs, load_default=None,
+                           metadata={"description": "Only with complete at a visit: the visit record."})
+    seal_code = fields.String(load_default=None, validate=validate.Length(min=1, max=40),
+                              metadata={"description": "Required with pickup of a parcel: its seal as scanned."})
 
 
 class LocationArgs(Schema):
@@ -67,11 +115,13 @@ class WindowSchema(Schema):
 class PlaceSchema(Schema):
     line = fields.String()
     district = fields.String()
+    access_notes = fields.String(allow_none=True, metadata={"description": "Gate code, floor, dog..."})
 
 
 class ItemSchema(Schema):
     name = fields.String()
     quantity = fields.Integer()
+    unit = fields.String(allow_none=True)
 
 
 class TaskSchema(Schema):
@@ -82,7 +132,9 @@ class TaskSchema(Schema):
     service_name = fields.String(allow_none=True)
     service_name_zh = fields.String(allow_none=True)
     duration_minutes = fields.Integer()
-    notes = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True, metadata={"description": "The care order's notes."})
+    preparation_notes = fields.String(allow_none=True, metadata={"description": "The catalogue item's."})
+    preparation_notes_zh = fields.String(allow_none=True)
     tracking_code = fields.String()
     items = fields.List(fields.Nested(ItemSchema))
     cold_chain = fields.Boolean()
@@ -140,6 +192,10 @@ class EventRefSchema(Schema):
     id = fields.Integer()
     type = fields.String()
     at = fields.AwareDateTime()
+    distance_m = fields.Integer(allow_none=True, metadata={"description": "From the stop's point."})
+    flags = fields.List(fields.String(), metadata={
+        "description": "far_from_door, temperature_excursion: accepted, and queued for the office."})
+    corrected_at = fields.AwareDateTime(allow_none=True, metadata={"description": "An approved correction."})
 
 
 class StopReportSchema(Schema):

@@ -24,6 +24,8 @@ from doorstep.audit import record_access
 from doorstep.auth import Actor
 from doorstep.db import session
 from doorstep.errors import InvalidTransition, ValidationFailed
+from mobile_api import evv, records
+from mobile_api import proof as proof_rules
 from mobile_api.access import access_my_stop, find_my_route, my_worker_id
 from orders.lifecycle import change_status
 from orders.models import CareOrder, CatalogueItem, DeliveryOrder, Order
@@ -90,6 +92,7 @@ class Window:
 class Place:
     line: str
     district: str
+    access_notes: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ class VisitTask:
     patient_first_name: str
     address: Place
     window: Window
+    preparation_notes: str | None = None  # the catalogue item's instructions
+    preparation_notes_zh: str | None = None
 
 
 @dataclass(frozen=True)
@@ -215,13 +220,14 @@ def _task(stop: Stop, order: Order | None, catalogue: dict[str, CatalogueItem]) 
     if order is None:
         return None
     window = Window(order.window_start, order.window_end)
-    place = Place(order.address.line, order.address.district)
+    place = Place(order.address.line, order.address.district, order.address.access_notes)
     if isinstance(order, CareOrder) and stop.type == "visit":
         item = catalogue.get(order.service_code)
         return VisitTask(order.service_code, item.name if item else None, item.name_zh if item else None,
-                         order.duration_minutes, order.notes, order.patient.first_name, place, window)
+                         order.duration_minutes, order.notes, order.patient.first_name, place, window,
+                         item.preparation_notes if item else None, item.preparation_notes_zh if item else None)
     if isinstance(order, DeliveryOrder):
-        items = [{"name": i.name, "quantity": i.quantity} for i in order.items]
+        items = [{"name": i.name, "quantity": i.quantity, "unit": i.unit} for i in order.items]
         if stop.type == "pickup":
             return PickupTask(order.tracking_code, items, order.cold_chain, order.pharmacy.name, window)
         if stop.type == "dropoff":
@@ -241,19 +247,23 @@ class StopReport:
 
 def record_stop_event(actor: Actor, stop_id: int, *, type: str, at: datetime, lat: float, lon: float,
                       note: str | None = None, reason: str | None = None,
-                      proof: dict[str, Any] | None = None, crs: str = "wgs84") -> StopReport:
+                      proof: dict[str, Any] | None = None, crs: str = "wgs84", event_id: str | None = None,
+                      record: dict[str, Any] | None = None, seal_code: str | None = None) -> StopReport:
     """Apply one report from the field to a stop of mine and to its order, with history and audit.
 
     The position is stored in WGS-84, converted from ``crs`` (see ``routing.crs``).
 
-    The same (stop, type) again returns the stored event and changes nothing,
-    so a phone may resend after a lost answer. Raises ``NotFound`` (not my
-    stop), ``ValidationFailed`` (type not for this stop, fail without reason,
-    proof outside deliver) and ``InvalidTransition`` (out of order; nothing changed).
+    The same (stop, type) again, or the same ``event_id`` of mine, returns the
+    stored event and changes nothing, so a phone may resend after a lost answer.
+    Raises ``NotFound`` (not my stop), ``ValidationFailed`` (type not for this
+    stop, fail without reason, proof outside deliver or incomplete, a record
+    outside a visit's complete, an event_id of another report) and
+    ``InvalidTransition`` (out of order; nothing changed). Where the report was
+    made is checked by ``mobile_api.evv`` (accepted, flagged for the office).
     """
     stop = access_my_stop(actor, stop_id)
     order = session.get(Order, stop.order_id) if stop.order_id is not None else None
-    stored = session.scalar(select(StopEvent).where(StopEvent.stop_id == stop.id, StopEvent.type == type))
+    stored = _stored_report(actor, stop, type, event_id)
     if stored is not None:
         return StopReport(stop, order, stored, created=False)
 
@@ -262,23 +272,55 @@ def record_stop_event(actor: Actor, stop_id: int, *, type: str, at: datetime, la
         raise ValidationFailed("A failed stop needs a reason.", {"reason": ["Required when type is fail."]})
     if proof and type != "deliver":
         raise ValidationFailed("Only a deliver report carries proof.", {"proof": ["Only with type deliver."]})
+    if record is not None and not (type == "complete" and stop.type == "visit"):
+        raise ValidationFailed("A visit record comes with a visit's complete.", {"record": ["Only with complete."]})
+    if type == "pickup":
+        proof_rules.check_seal_at_pickup(order, seal_code)
+    elif seal_code is not None:
+        raise ValidationFailed("The seal is scanned at pickup.", {"seal_code": ["Only with type pickup."]})
     order_to = _order_step(order, rule)
     _stop_path(stop.status, rule)  # both checks before any change: a 409 leaves everything as it was
-
     lat, lon = _wgs84(lat, lon, crs)
+    # Last check, before any write: a wrong delivery code is counted in its own transaction.
+    delivery = proof_rules.check_delivery(stop, order, proof) if type == "deliver" else None
+
     stop.status = rule.stop_to
     if order is not None and order_to is not None:
         change_status(order, order_to, actor, reason=reason if type == "fail" else None)
     # Stored and answered in UTC, so a replay reads exactly like the first answer.
     event = StopEvent(stop_id=stop.id, type=type, at=at.astimezone(UTC), lat=lat, lon=lon, note=note, reason=reason,
-                      proof=proof or None, recorded_by=actor.user_id)
+                      recorded_by=actor.user_id, client_event_id=event_id, flags=[])
     session.add(event)
     session.flush()
+    evv.check_position(actor, stop, event)
+    if isinstance(order, DeliveryOrder):
+        if type == "pickup":
+            order.seal_code = proof_rules.normalise_seal(seal_code or "")
+        if order_to == "out_for_delivery":
+            proof_rules.issue_code(order)
+        if delivery is not None:
+            proof_rules.apply_delivery(actor, stop, order, event, delivery)
+    if record is not None and order is not None:
+        records.save_record(actor, stop, order, record)
     if order is not None:
         record_access(actor, "update", "order", order.id, stop_id=stop.id, event=type)
     log.info("event=stop_event stop_id=%s type=%s order_id=%s worker_id=%s stop_status=%s",
              stop.id, type, stop.order_id, actor.worker_id, stop.status)
     return StopReport(stop, order, event, created=True)
+
+
+def _stored_report(actor: Actor, stop: Stop, type: str, event_id: str | None) -> StopEvent | None:
+    """The report this one repeats: same ``event_id`` of mine (which must be this stop and type),
+    else the same (stop, type)."""
+    if event_id is not None:
+        stored = session.scalar(select(StopEvent).where(StopEvent.recorded_by == actor.user_id,
+                                                        StopEvent.client_event_id == event_id))
+        if stored is not None and (stored.stop_id, stored.type) != (stop.id, type):
+            raise ValidationFailed("This event_id was used for another report.",
+                                   {"event_id": ["Already used for another stop or type; use a new one."]})
+        if stored is not None:
+            return stored
+    return session.scalar(select(StopEvent).where(StopEvent.stop_id == stop.id, StopEvent.type == type))
 
 
 def _rule_for(stop: Stop, type: str) -> Rule:

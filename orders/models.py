@@ -59,6 +59,8 @@ class Address(Base):
     lat: Mapped[float]
     lon: Mapped[float]
     district: Mapped[str] = mapped_column(String(40))
+    # For the worker at the door, e.g. "gate code 1234#, 3rd floor, dog": shown on the day's route only.
+    access_notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     patient: Mapped[Patient] = relationship(back_populates="addresses")
@@ -188,6 +190,10 @@ class DeliveryOrder(Order):
     max_out_of_fridge_minutes: Mapped[int | None]
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None]
+    # Proof of delivery (mobile_api/proof.py): the seal scanned at pickup, which the drop-off must match,
+    # and for cold chain the minutes outside 2-8 °C in the delivery box's log (null: none recorded).
+    seal_code: Mapped[str | None] = mapped_column(String(40))
+    cold_chain_excursion_minutes: Mapped[int | None]
 
     pharmacy: Mapped[Pharmacy] = relationship()
     items: Mapped[list["DeliveryItem"]] = relationship(order_by="DeliveryItem.id", cascade="all, delete-orphan")

@@ -178,6 +178,8 @@ class AddressSchema(Schema):
     lat = fields.Float(metadata={"description": "WGS-84 degrees."})
     lon = fields.Float(metadata={"description": "WGS-84 degrees."})
     district = fields.String()
+    access_notes = fields.String(allow_none=True, metadata={
+        "description": "For the worker at the door (gate code, floor, dog); shown on their route."})
 
 
 class AddressCreateArgs(Schema):
@@ -191,6 +193,8 @@ class AddressCreateArgs(Schema):
                                                              "lat/lon where no geocoder is configured)."})
     lon = fields.Float(validate=LON, metadata={"description": "Degrees in crs; together with lat."})
     crs = _crs()
+    access_notes = fields.String(load_default=None, validate=[validate.Length(max=500), lambda v: plain_text(v)], metadata={
+        "description": "For the worker at the door, e.g. \"gate code 1234#, 3rd floor, dog\"."})
 
     @validates_schema
     def _point_or_none(self, data: dict[str, Any], **_kwargs: Any) -> None:
@@ -314,6 +318,16 @@ class DeliveryOrderSchema(_OrderFields, _DeliveryFields, _History):
     """A delivery order (parcel) with its items and status history."""
 
     items = fields.List(fields.Nested(DeliveryItemSchema))
+    delivery_code = fields.Method("_delivery_code", allow_none=True, metadata={
+        "description": "The owner only, once the parcel is out for delivery: the 6-digit code to show the "
+                       "courier at the door (null for everyone else, and once used)."})
+    cold_chain_excursion_minutes = fields.Integer(allow_none=True, metadata={
+        "description": "Cold chain: minutes the delivery box was outside 2-8 °C, when that was an excursion."})
+
+    def _delivery_code(self, order: Any) -> str | None:
+        from mobile_api.proof import delivery_code_for_owner
+
+        return delivery_code_for_owner(order)
 
 
 class OrderSchema(CareOrderSchema, DeliveryOrderSchema):

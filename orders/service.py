@@ -91,7 +91,7 @@ def get_me(actor: Actor) -> Patient:
 
 
 def add_address(actor: Actor, *, label: str, line: str, lat: float | None = None, lon: float | None = None,
-                crs: str = "wgs84") -> Address:
+                crs: str = "wgs84", access_notes: str | None = None) -> Address:
     """Add an address to the calling patient; its district is resolved from the point.
 
     A point (``lat`` and ``lon``, in ``crs``) is used as sent: phones send one. Without
@@ -115,7 +115,8 @@ def add_address(actor: Actor, *, label: str, line: str, lat: float | None = None
             raise ValidationFailed("This address lies outside every served district.",
                                    {"line": ["Found outside every district we serve."]}) from None
     patient = access_me(actor)  # after the point: a failing geocoder answers before any read or write of ours
-    address = Address(patient_id=patient.id, label=label, line=line, lat=lat, lon=lon, district=district)
+    address = Address(patient_id=patient.id, label=label, line=line, lat=lat, lon=lon, district=district,
+                      access_notes=access_notes)
     session.add(address)
     session.flush()
     record_access(actor, "create", "address", address.id, patient_id=patient.id)

@@ -110,10 +110,15 @@ def test_a_patient_visit_and_a_parcel_go_from_order_to_doorstep(server) -> None:
     pickup = next(s for s in stops if s["type"] == "pickup" and s["order_id"] == parcel["id"])
     dropoff = next(s for s in stops if s["type"] == "dropoff" and s["order_id"] == parcel["id"])
     courier_app.post(f"/api/v1/mobile/stops/{pickup['id']}/events",
-                     {"type": "pickup", "at": t("13:00"), "lat": 39.1270, "lon": 117.2050})
-    for event, at in (("depart", "13:05"), ("arrive", "13:20"), ("deliver", "13:22")):
+                     {"type": "pickup", "at": t("13:00"), "lat": 39.1270, "lon": 117.2050, "seal_code": "E2E-1"})
+    for event, at in (("depart", "13:05"), ("arrive", "13:20")):
         courier_app.post(f"/api/v1/mobile/stops/{dropoff['id']}/events",
                          {"type": event, "at": t(at), "lat": 39.1250, "lon": 117.2000})
+    code = patient.get(f"/api/v1/orders/{parcel['id']}").json()["delivery_code"]  # the patient shows it
+    courier_app.post(f"/api/v1/mobile/stops/{dropoff['id']}/events", {
+        "type": "deliver", "at": t("13:22"), "lat": 39.1250, "lon": 117.2000,
+        "proof": {"recipient_name": "Patient", "code": code, "seal_code": "E2E-1",
+                  "temperature_log": [{"at": t("13:00"), "celsius": 5.0}, {"at": t("13:20"), "celsius": 5.5}]}})
     public = requests.get(server.url(f"/api/v1/track/{parcel['tracking_code']}"), timeout=10).json()
     assert public["status"] == "delivered"
     assert patient.get(f"/api/v1/orders/{parcel['id']}").json()["status"] == "delivered"

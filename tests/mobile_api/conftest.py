@@ -69,6 +69,7 @@ def day(personas: Any) -> Day:
     wang_address = session.get(Address, personas["patient_wang"]["address_id"])
     liu_address = session.get(Address, personas["patient_liu"]["address_id"])
     pharmacy = session.get(Pharmacy, personas["pharmacy"]["heping"])
+    wang_address.access_notes = "Gate code 1234#, 3rd floor, friendly dog"
 
     wound = place_care_order(wang, service_code="wound_dressing_change", address_id=wang_address.id,
                              window_start=at("09:00"), window_end=at("11:00"), notes="Left shin, change daily")

@@ -32,8 +32,11 @@ def test_a_nurse_sees_her_own_stops_in_order_with_visit_details(client, personas
     assert wound["task"] == {
         "service_code": "wound_dressing_change", "service_name": "Wound dressing change",
         "service_name_zh": "伤口换药", "duration_minutes": 45, "notes": "Left shin, change daily",
-        "patient_first_name": "Wang", "address": {"line": "1 Test Road", "district": "heping"},
-        "window": wound["task"]["window"],
+        "patient_first_name": "Wang", "window": wound["task"]["window"],
+        "address": {"line": "1 Test Road", "district": "heping",
+                    "access_notes": "Gate code 1234#, 3rd floor, friendly dog"},
+        "preparation_notes": "Have your discharge summary and any dressings the hospital gave you ready.",
+        "preparation_notes_zh": "请备好出院小结及医院发放的敷料。",
     }
     assert [instant(wound["task"]["window"][k]) for k in ("start", "end")] == [at("09:00"), at("11:00")]
     assert body["stops"][0]["task"] is None and body["stops"][0]["type"] == "start"
@@ -55,10 +58,12 @@ def test_a_courier_sees_the_pickup_without_the_patient_and_the_dropoff_with_them
     assert [s["type"] for s in body["stops"]] == ["start", "pickup", "dropoff", "end"]
     pickup, dropoff = body["stops"][1]["task"], body["stops"][2]["task"]
     assert pickup["pharmacy_name"] == "Heping Hospital Pharmacy"
-    assert pickup["items"] == [{"name": "Insulin glargine", "quantity": 2}] and pickup["cold_chain"] is True
+    assert pickup["items"] == [{"name": "Insulin glargine", "quantity": 2, "unit": None}]
+    assert pickup["cold_chain"] is True
     assert "patient_first_name" not in pickup and "address" not in pickup
     assert dropoff["tracking_code"] == pickup["tracking_code"]
     assert dropoff["patient_first_name"] == "Wang" and dropoff["address"]["district"] == "heping"
+    assert dropoff["address"]["access_notes"] == "Gate code 1234#, 3rd floor, friendly dog"
     assert "pharmacy_name" not in dropoff
     assert [instant(dropoff["window"][k]) for k in ("start", "end")] == [at("13:00"), at("16:00")]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dispatch.models import Stop, StopEvent
 from doorstep.db import session
 from orders.service import cancel_order
+from tests.factories import iso
 from tests.mobile_api.conftest import actor_of
 from tests.mobile_api.helpers import count, fresh, history, order_status
 
@@ -33,13 +34,16 @@ def test_arriving_without_a_depart_report_still_puts_the_order_on_the_way(person
     assert started.status_code == 201 and order_status(day.wound_care_id) == "in_progress"
 
 
-def test_a_parcel_goes_pickup_depart_arrive_deliver_and_is_delivered(personas, day, report) -> None:
+def test_a_parcel_goes_pickup_depart_arrive_deliver_and_is_delivered(client, personas, day, report) -> None:
     courier = personas["courier_zhao"]["user_id"]
-    picked = report("courier_zhao", day.stops["zhao_pickup"], "pickup", at="12:52")
+    picked = report("courier_zhao", day.stops["zhao_pickup"], "pickup", at="12:52", seal_code="SEAL-0001")
     steps = [report("courier_zhao", day.stops["zhao_dropoff"], kind, at=hhmm)
              for kind, hhmm in (("depart", "12:55"), ("arrive", "13:10"))]
+    code = client.get(f"/api/v1/orders/{day.parcel_id}", headers=personas.headers("patient_wang")
+                      ).get_json()["delivery_code"]
     delivered = report("courier_zhao", day.stops["zhao_dropoff"], "deliver", at="13:12",
-                       proof={"recipient_name": "Wang Fang", "code": "4821"})
+                       proof={"recipient_name": "Wang Fang", "code": code, "seal_code": "SEAL-0001",
+                              "temperature_log": [{"at": iso("12:52"), "celsius": 4.5}]})
 
     assert picked.status_code == 201
     assert picked.get_json()["stop"]["status"] == "done" and picked.get_json()["order"]["status"] == "picked_up"
@@ -48,7 +52,8 @@ def test_a_parcel_goes_pickup_depart_arrive_deliver_and_is_delivered(personas, d
     assert [h[1:3] for h in history(day.parcel_id)[-3:]] == [("picked_up", courier), ("out_for_delivery", courier),
                                                              ("delivered", courier)]
     stored = fresh(StopEvent, delivered.get_json()["event"]["id"])
-    assert stored.proof == {"recipient_name": "Wang Fang", "code": "4821"} and stored.recorded_by == courier
+    assert stored.proof["recipient_name"] == "Wang Fang" and stored.proof["method"] == "code"
+    assert stored.recorded_by == courier
 
 
 def test_the_same_report_again_returns_the_stored_event_and_changes_nothing(personas, day, report) -> None:
@@ -131,7 +136,7 @@ def test_fail_needs_a_reason_which_the_order_history_keeps(personas, day, report
 
 
 def test_a_courier_can_fail_a_dropoff_after_pickup(personas, day, report) -> None:
-    report("courier_zhao", day.stops["zhao_pickup"], "pickup")
+    assert report("courier_zhao", day.stops["zhao_pickup"], "pickup", seal_code="S1").status_code == 201
 
     failed = report("courier_zhao", day.stops["zhao_dropoff"], "fail", reason="address not found")
 

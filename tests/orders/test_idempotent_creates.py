@@ -22,6 +22,9 @@ from tests.orders.helpers import assert_problem
 NOT_CREATES = {
     ("POST", "/api/v1/webhooks/dead-letters/{delivery_id}/replay"),  # re-queues an existing delivery
 }
+# Multipart uploads: a client's retry sends a new multipart boundary, so the bytes (and the body's
+# hash) differ; a retried upload stores a second file that no delivery names, which is harmless.
+NOT_CREATES |= {("POST", "/api/v1/mobile/stops/{stop_id}/proof")}
 # POSTs that write nothing at all, so have no transaction to keep an answer in.
 WRITE_NOTHING = {"/api/v1/dispatch/solve"}  # the optimiser on the caller's own problem
 
@@ -30,6 +33,16 @@ def _stop_url(orders: Any) -> str:
     visit = orders.care_id("patient_liu")
     orders.move(visit, "accepted", "scheduled")
     return f"/api/v1/mobile/stops/{orders.plan_stop(visit, 'nurse_li').id}/events"
+
+
+def _corrections_url(orders: Any) -> str:
+    """A visit of nurse_li's already checked in (a correction needs the report it corrects)."""
+    url = _stop_url(orders)
+    checked_in = orders.client.post(url, json={"type": "arrive", "at": iso("07:00", "2026-11-20"),
+                                               "lat": BINJIANG_DAO[0], "lon": BINJIANG_DAO[1]},
+                                     headers=orders.personas.headers("nurse_li"))
+    assert checked_in.status_code == 201, checked_in.get_json()
+    return url.replace("/events", "/corrections")
 
 
 def _requested_visit_url(orders: Any) -> str:
@@ -85,6 +98,9 @@ def recipes(personas: Any) -> dict[str, Recipe]:
         "/api/v1/mobile/stops/{stop_id}/events": (
             "nurse_li", _stop_url, {"type": "depart", "at": iso("09:30"), **point},
             {"type": "depart", "at": iso("09:31"), **point}),
+        "/api/v1/mobile/stops/{stop_id}/corrections": (
+            "nurse_li", _corrections_url, {"event": "arrive", "at": iso("06:55", "2026-11-20"), "reason": "GPS late"},
+            {"event": "arrive", "at": iso("06:50", "2026-11-20"), "reason": "GPS late"}),
         "/api/v1/mobile/sos": ("nurse_li", lambda o: "/api/v1/mobile/sos", {**point, "note": "Dog at the door"},
                                {**point, "note": "Fell on the stairs"}),
         "/api/v1/webhooks": ("admin_root", lambda o: "/api/v1/webhooks",
