@@ -43,7 +43,7 @@ def rate_order(actor: Actor, order_id: int, *, stars: int, comment: str | None =
     order = access_own_order(actor, order_id)
     if order.status not in RATEABLE:
         raise Conflict(f"The order is {order.status}; it can be rated once it is completed.",
-                       extra={"status": order.status})
+                       extra={"order_status": order.status})
     if session.scalar(select(OrderRating.id).where(OrderRating.order_id == order.id)) is not None:
         raise Conflict("This order has been rated already.")
     rating = OrderRating(order_id=order.id, patient_id=order.patient_id, stars=stars,

@@ -113,3 +113,20 @@ def test_public_tracking_ignores_case_and_404s_an_unknown_code(client, orders) -
     assert response.status_code == 200 and response.get_json() == {"tracking_code": code,
                                                                    "status": "awaiting_review", "eta": None}
     assert_problem(client.get("/api/v1/track/DSAAAAAAAAAAAA"), 404)
+
+
+def test_once_the_nurse_is_at_the_door_the_position_is_no_longer_shown(client, orders, personas) -> None:  # type: ignore[no-untyped-def]
+    from dispatch.models import Stop
+
+    order_id = orders.care_id()
+    orders.move(order_id, "accepted", "scheduled", "en_route")
+    stop = orders.plan_stop(order_id, "nurse_li", arrival=at("10:15"))
+    orders.position("nurse_li", 39.1250, 117.2000, at("10:10"))
+    assert track(client, personas, order_id).get_json()["position"] is not None  # on the way
+    session.get(Stop, stop.id).status = "arrived"  # the order stays en_route until the visit starts
+    session.commit()
+
+    body = track(client, personas, order_id).get_json()
+
+    assert body["status"] == "en_route" and body["position"] is None
+    assert body["worker_first_name"] == "Li"
