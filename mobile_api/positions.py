@@ -213,21 +213,24 @@ class Duty:
 
 
 class ShiftCache:
-    """A worker's active flag and shifts, read from the database at most every ``ttl_s`` per process.
+    """Whether the account and the worker are active, and the worker's shifts, read from the
+    database at most every ``ttl_s`` per process (pings skip the per-request account lookup:
+    ``doorstep.auth.CLAIMS_ONLY_PATHS``).
 
-    A shift added or a worker deactivated takes up to ``ttl_s`` to apply to pings.
+    A shift added, or an account or worker deactivated, takes up to ``ttl_s`` to apply to pings.
     """
 
     def __init__(self, ttl_s: int) -> None:
-        self.ttl_s, self._duties, self._lock = ttl_s, {}, threading.Lock()
+        self.ttl_s, self._lock = ttl_s, threading.Lock()
+        self._duties: dict[tuple[int, int], Duty] = {}
 
-    def duty(self, worker_id: int) -> Duty:
+    def duty(self, user_id: int, worker_id: int) -> Duty:
         now = time.monotonic()
-        duty = self._duties.get(worker_id)
+        duty = self._duties.get((user_id, worker_id))
         if duty is None or now - duty.loaded > self.ttl_s:
-            duty = _load_duty(worker_id, now)
+            duty = _load_duty(user_id, worker_id, now)
             with self._lock:
-                self._duties[worker_id] = duty
+                self._duties[(user_id, worker_id)] = duty
         return duty
 
     def clear(self) -> None:
@@ -235,10 +238,12 @@ class ShiftCache:
             self._duties.clear()
 
 
-def _load_duty(worker_id: int, now: float) -> Duty:
+def _load_duty(user_id: int, worker_id: int, now: float) -> Duty:
     from dispatch.models import Shift, Worker
+    from doorstep.models import User
 
-    active = session.scalar(select(Worker.active).where(Worker.id == worker_id))
+    active = session.scalar(select(Worker.active).where(Worker.id == worker_id)) and session.scalar(
+        select(User.active).where(User.id == user_id, User.worker_id == worker_id))
     shifts = session.execute(select(Shift.start, Shift.end).where(Shift.worker_id == worker_id)).all()
     session.rollback()  # end the read-only transaction at once: the ping path holds none
     return Duty(bool(active), tuple((s, e) for s, e in shifts), now)
@@ -264,7 +269,7 @@ def report_position(actor: Actor, *, lat: float, lon: float, at: datetime, crs: 
     worker_id = my_worker_id(actor)
     lat, lon = _wgs84(lat, lon, crs or "wgs84")
     at = at.astimezone(UTC)
-    if not shift_cache().duty(worker_id).on_shift(at):
+    if not shift_cache().duty(actor.user_id, worker_id).on_shift(at):
         log.info("event=position_off_shift worker_id=%s", worker_id)  # dropped: trails only on shift
         return PingResult(False, None)
     settings = current_app.config["SETTINGS"]

@@ -189,3 +189,18 @@ def test_sos_needs_a_position(client, personas) -> None:
 
     assert response.status_code == 422 and {"lat", "lon"} <= set(response.get_json()["errors"])
     assert count(Alarm) == 0
+
+
+def test_a_deactivated_account_keeps_no_trail_once_the_cache_has_expired(client, personas, hospital) -> None:
+    from doorstep.db import session
+    from doorstep.models import User
+    from mobile_api.positions import shift_cache
+
+    headers = personas.headers("nurse_li")  # a token issued while the account was active
+    session.get(User, personas["nurse_li"]["user_id"]).active = False
+    session.commit()
+    shift_cache().clear()  # as after shift_cache_s
+
+    response = client.post(LOCATION, json={"lat": 39.1, "lon": 117.2, "at": iso("10:00")}, headers=headers)
+
+    assert response.status_code == 204 and last_position(personas["nurse_li"]["worker_id"]) is None

@@ -1,0 +1,220 @@
+"""Position pings under load: pings per second and their latency, over HTTP.
+
+Serves the app with gunicorn on this machine, on a throwaway database and Redis
+(database 14 of ``REDIS_URL``, default ``redis://127.0.0.1:6379``), and drives
+``POST /api/v1/mobile/location`` with wrk (``apt-get install wrk``): many workers
+on shift, each ping with a new ``at``. Then it counts the pings Redis kept.
+
+    REDIS_URL=redis://127.0.0.1:6379/0 python -m bench.pings --duration 20
+
+``DATABASE_URL`` (PostgreSQL) is only used to create and drop a ``doorstep_bench_pings``
+database beside it; without it a SQLite file in a temporary folder is used (a ping
+touches the database only through the shift cache, so it matters little).
+Target (issue 6): 2,000 pings/s accepted on 2 cores.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+BENCH_DB = "doorstep_bench_pings"
+REDIS_DB = 14
+TARGET_RATE = 2000.0
+
+LUA = r"""
+-- One ping per request from a random worker; "at" is now (UTC).
+local workers = {}
+%(workers)s
+local counter = 0
+local threads = 0
+
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+
+function init(args)
+  math.randomseed(os.time() * 1000 + tid)
+end
+
+function request()
+  counter = counter + 1
+  local w = workers[math.random(1, #workers)]
+  -- milliseconds differ between threads and requests, so every ping is a new (worker, at)
+  local at = os.date("!%%Y-%%m-%%dT%%H:%%M:%%S", os.time()) .. string.format(".%%03d+00:00", (counter * 8 + tid) %% 1000)
+  local lat = 39.10 + math.random() * 0.05
+  local lon = 117.15 + math.random() * 0.05
+  local headers = {}
+  headers["Content-Type"] = "application/json"
+  headers["Authorization"] = "Bearer " .. w
+  return wrk.format("POST", "/api/v1/mobile/location", headers,
+    string.format('{"lat": %%.6f, "lon": %%.6f, "at": "%%s", "accuracy_m": 8}', lat, lon, at))
+end
+
+function done(summary, latency, requests)
+  io.write("BENCH ", string.format('{"requests": %%d, "seconds": %%.3f, "p50_ms": %%.2f, "p95_ms": %%.2f, "p99_ms": %%.2f, "max_ms": %%.2f, "errors": %%d}',
+    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(95) / 1e3,
+    latency:percentile(99) / 1e3, latency.max / 1e3,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout + summary.errors.status), "\n")
+end
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=20, help="seconds of load (default 20)")
+    parser.add_argument("--connections", type=int, default=32, help="open connections (default 32)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class: sync or gthread (default sync)")
+    parser.add_argument("--gthreads", type=int, default=4, help="threads per gunicorn worker with gthread")
+    parser.add_argument("--field-workers", type=int, default=200, help="nurses and couriers pinging (default 200)")
+    parser.add_argument("--port", type=int, default=8732)
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("bench.pings needs wrk: apt-get install wrk", file=sys.stderr)
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="doorstep-pings-"))
+    env = _environment(work)
+    server = None
+    try:
+        tokens = _prepare(env, args.field_workers)
+        server = _serve(env, args)
+        figures = _load(work, tokens, args)
+        figures["kept"] = _count_kept(env)
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        _clean(env)
+        shutil.rmtree(work, ignore_errors=True)
+    _report(figures, args)
+    return 0
+
+
+def _environment(work: Path) -> dict[str, str]:
+    redis_base = (os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
+    env = dict(os.environ, DOORSTEP_INSTANCE_PATH=str(work), SECRET_KEY="bench-secret",
+               DOORSTEP_ACCESS_TOKEN_MINUTES="120", REDIS_URL=f"{redis_base}/{REDIS_DB}")
+    url = os.environ.get("DATABASE_URL")
+    if url and url.split(":", 1)[0].startswith("postgres"):
+        admin = _psql_url(url)
+        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {BENCH_DB}"], check=True)
+        subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {BENCH_DB}"], check=True)
+        env["DATABASE_URL"] = url.rsplit("/", 1)[0] + f"/{BENCH_DB}"
+    else:
+        env.pop("DATABASE_URL", None)
+    return env
+
+
+def _psql_url(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://").replace("postgres+psycopg://", "postgresql://")
+
+
+def _clean(env: dict[str, str]) -> None:
+    import redis
+
+    client = redis.Redis.from_url(env["REDIS_URL"])
+    for key in client.scan_iter("doorstep:*", count=1000):
+        client.delete(key)
+    if env.get("DATABASE_URL", "").endswith(f"/{BENCH_DB}"):
+        admin = _psql_url(os.environ["DATABASE_URL"])
+        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"], check=False)
+
+
+def _prepare(env: dict[str, str], n: int) -> list[str]:
+    """Migrate, then make nurses on shift from an hour ago for ten hours; returns their access tokens."""
+    bin_dir = Path(sys.executable).parent
+    subprocess.run([str(bin_dir / "doorstep"), "db", "upgrade"], env=env, check=True, capture_output=True)
+    code = f"""
+import json, sys
+from datetime import datetime, timedelta, timezone
+from doorstep.app import create_app
+from doorstep.db import session
+from doorstep.accounts import create_user
+from doorstep.auth import issue_tokens
+from dispatch.models import Shift, Worker
+app = create_app()
+now = datetime.now(timezone.utc)
+out = []
+with app.app_context():
+    for i in range({n}):
+        worker = Worker(kind="nurse", name=f"Bench {{i}}", skills=["basic_care"], districts=["heping"],
+                        home_lat=39.12, home_lon=117.2)
+        worker.shifts.append(Shift(start=now - timedelta(hours=1), end=now + timedelta(hours=9)))
+        session.add(worker)
+        session.flush()
+        user = create_user(f"bench-nurse-{{i}}", "bench-password-1", "nurse", worker_id=worker.id)
+        out.append(issue_tokens(user)["access_token"])
+    session.commit()
+json.dump(out, sys.stdout)
+"""
+    result = subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True)
+    return json.loads(result.stdout)
+
+
+def _serve(env: dict[str, str], args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    bin_dir = Path(sys.executable).parent
+    command = [str(bin_dir / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{args.port}",
+               "--log-level", "warning", "-k", args.worker_class]
+    if args.worker_class == "gthread":
+        command += ["--threads", str(args.gthreads)]
+    server = subprocess.Popen([*command, "doorstep.wsgi:app"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{args.port}/healthz", timeout=2):
+                return server
+        except Exception:  # noqa: BLE001 - not up yet
+            time.sleep(0.3)
+    server.kill()
+    raise SystemExit("gunicorn did not answer /healthz within 60 s")
+
+
+def _load(work: Path, tokens: list[str], args: argparse.Namespace) -> dict[str, Any]:
+    rows = "\n".join(f'workers[{i + 1}] = "{token}"' for i, token in enumerate(tokens))
+    script = work / "pings.lua"
+    script.write_text(LUA % {"workers": rows})
+    print(f"wrk: {args.threads} threads x {args.connections} connections, {args.duration} s, "
+          f"gunicorn {args.workers} {args.worker_class} workers ...", file=sys.stderr)
+    result = subprocess.run(
+        ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.duration}s",
+         "--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{args.port}"],
+        capture_output=True, text=True, check=True)
+    line = next(ln for ln in result.stdout.splitlines() if ln.startswith("BENCH "))
+    return json.loads(line[len("BENCH "):])
+
+
+def _count_kept(env: dict[str, str]) -> int:
+    import redis
+
+    client = redis.Redis.from_url(env["REDIS_URL"])
+    return sum(client.zcard(key) for key in client.scan_iter("doorstep:trail:*", count=1000))
+
+
+def _report(f: dict[str, Any], args: argparse.Namespace) -> None:
+    ok = f["requests"] - f["errors"]
+    rate = ok / f["seconds"] if f["seconds"] else 0.0
+    print(f"position pings: {ok} accepted in {f['seconds']:.1f} s = {rate:.0f} pings/s (target >= "
+          f"{TARGET_RATE:.0f}); latency p50 {f['p50_ms']:.1f} ms, p95 {f['p95_ms']:.1f} ms, "
+          f"p99 {f['p99_ms']:.1f} ms, max {f['max_ms']:.0f} ms")
+    print(f"failed requests (non-2xx or socket errors): {f['errors']}; pings kept in Redis: {f['kept']}")
+    print(f"setup: gunicorn {args.workers} {args.worker_class} workers"
+          f"{f' x {args.gthreads} threads' if args.worker_class == 'gthread' else ''}, wrk {args.threads} "
+          f"thread(s) x {args.connections} connections, {args.field_workers} workers on shift, cores "
+          f"{os.cpu_count()}, database {'PostgreSQL' if os.environ.get('DATABASE_URL') else 'SQLite'}")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
