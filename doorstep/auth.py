@@ -7,6 +7,7 @@ the few public paths the API contract names; views then ask for roles with
 from __future__ import annotations
 
 import functools
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -136,14 +137,49 @@ def _authenticate_request() -> None:
         raise Unauthorized("Sign in first: send Authorization: Bearer <token>.")
 
 
+# Accounts this process saw active, until when (``time.monotonic``). Checking ``active`` is a query on
+# every request; trusting a recent answer for ``Settings.active_user_cache_s`` (default 5 s) saves it.
+# A deactivation written through this process (any ORM write of the user) counts at once; one
+# written elsewhere (another worker, the CLI) within those seconds. Inactive or unknown accounts are
+# never remembered, so reactivation counts at once too.
+_active_until: dict[int, float] = {}
+_clock = time.monotonic  # tests move it
+
+
 def _reject_inactive(actor: Actor) -> None:
     from doorstep.db import session
     from doorstep.models import User
 
+    ttl = current_app.config["SETTINGS"].active_user_cache_s
+    now = _clock()
+    until = _active_until.get(actor.user_id)
+    if until is not None and now < until <= now + ttl:
+        return
     user = session.get(User, actor.user_id)
     if user is None or not user.active:
+        _active_until.pop(actor.user_id, None)
         raise Unauthorized("This account is not active.")
+    if ttl > 0:
+        _active_until[actor.user_id] = now + ttl
+
+
+def _user_written(_mapper: Any, _connection: Any, target: Any) -> None:
+    from sqlalchemy.orm import object_session
+
+    from doorstep.db import enqueue_after_commit
+
+    _active_until.pop(target.id, None)
+    written_in = object_session(target)
+    if written_in is not None:  # again once committed, in case a request read the old row in between
+        enqueue_after_commit(written_in, lambda: _active_until.pop(target.id, None))
 
 
 def init_app(app: Flask) -> None:
+    from sqlalchemy import event
+
+    from doorstep.models import User
+
+    for name in ("after_update", "after_delete"):
+        if not event.contains(User, name, _user_written):
+            event.listen(User, name, _user_written)
     app.before_request(_authenticate_request)

@@ -76,6 +76,8 @@ class Settings:
     secret_key: str
     timezone: str = "Asia/Shanghai"
     access_token_minutes: int = 15
+    # How long a web process trusts that an account it saw active still is (doorstep/auth.py); 0: ask every time.
+    active_user_cache_s: float = 5.0
     refresh_token_days: int = 14
     solver_time_limit_s: int = 10
     task_soft_time_limit_s: int = 120
@@ -101,6 +103,8 @@ class Settings:
     booking_horizon_days: int = 30  # and on a local day at most this many days ahead
     service_hours: tuple[time, time] = (time(8), time(18))  # local: a window lies within them
     max_open_care_orders: int = 3  # per patient, a series counting as one
+    # How long a web process books from its copy of a catalogue item (orders/catalogue.py); 0: never cached.
+    catalogue_cache_s: float = 5.0
     # Delivery orders (orders/deliveries.py): see the README's "Deliveries" section.
     cold_chain_max_minutes: int = 120  # a cold parcel's longest ride, unless the order says otherwise
     review_two_person: bool = False  # the pharmacist who created a parcel may not also review it
@@ -148,6 +152,7 @@ class Settings:
             secret_key=env.get("SECRET_KEY") or _instance_secret(instance),
             timezone=env.get("DOORSTEP_TIMEZONE") or "Asia/Shanghai",
             access_token_minutes=parse_int(env.get("DOORSTEP_ACCESS_TOKEN_MINUTES"), 15),
+            active_user_cache_s=parse_float(env.get("DOORSTEP_ACTIVE_USER_CACHE_S"), 5.0),
             refresh_token_days=parse_int(env.get("DOORSTEP_REFRESH_TOKEN_DAYS"), 14),
             solver_time_limit_s=parse_int(env.get("DOORSTEP_SOLVER_TIME_LIMIT"), 10),
             testing=parse_bool(env.get("DOORSTEP_TESTING")),
@@ -172,6 +177,7 @@ class Settings:
             service_hours=parse_hours(env.get("DOORSTEP_SERVICE_HOURS"), (time(8), time(18)),
                                       "DOORSTEP_SERVICE_HOURS"),
             max_open_care_orders=parse_int(env.get("DOORSTEP_MAX_OPEN_CARE_ORDERS"), 3),
+            catalogue_cache_s=parse_float(env.get("DOORSTEP_CATALOGUE_CACHE_S"), 5.0),
             evv_radius_m=parse_int(env.get("DOORSTEP_EVV_RADIUS_M"), 100),
             evv_grace_minutes=parse_int(env.get("DOORSTEP_EVV_GRACE_MINUTES"), 30),
             cold_chain_excursion_minutes=parse_int(env.get("DOORSTEP_COLD_CHAIN_EXCURSION_MINUTES"), 10),

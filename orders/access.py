@@ -120,9 +120,11 @@ def access_own_order(actor: Actor, order_id: int) -> Order:
     return order
 
 
-def access_me(actor: Actor) -> Patient:
-    """The calling patient's own record."""
-    patient = session.get(Patient, actor.patient_id) if actor.role == "patient" and actor.patient_id else None
+def access_me(actor: Actor, *, lock: bool = False) -> Patient:
+    """The calling patient's own record; ``lock``: its row locked until the transaction ends
+    (``SELECT ... FOR UPDATE``; see ``orders.series.check_open_order_limit``)."""
+    patient = (session.get(Patient, actor.patient_id, with_for_update=lock or None)
+               if actor.role == "patient" and actor.patient_id else None)
     if patient is None:
         raise NotFound("This account has no patient record.")
     return patient

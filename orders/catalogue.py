@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,12 +24,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import event, select
+from sqlalchemy.orm import object_session
 
 from dispatch.qualification import HOME_CARE_QUALIFIED
 from doorstep.audit import record_access
 from doorstep.auth import Actor
-from doorstep.db import session, utcnow
+from doorstep.db import enqueue_after_commit, session, utcnow
 from doorstep.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from orders.eligibility import PatientFacts, Verdict, check, normalise_rule, rule_errors
 from orders.models import CatalogueItem, CataloguePrice
@@ -95,6 +98,86 @@ def active_item(code: str) -> CatalogueItem | None:
     """The bookable item with this code, or None when unknown or withdrawn."""
     return session.scalar(select(CatalogueItem).where(CatalogueItem.code == code,
                                                       CatalogueItem.active.is_(True)))
+
+
+# What a booking reads of an item, kept per web process ------------------------------------------
+#
+# Booking a visit reads its item and price history (two queries) on every request, and the
+# catalogue changes a few times a year. A process keeps what it read for
+# ``Settings.catalogue_cache_s`` (default 5 s, ``DOORSTEP_CATALOGUE_CACHE_S``; 0 turns it off).
+# A change made through this process (admin calls, the seed, any ORM write of an item or a
+# price) empties its copy at once and again when it commits; other processes see the change
+# within the cache time. Prices dated ahead are in the copy, so they take effect on time; a
+# price set to take effect at once reaches other processes' bookings within those seconds,
+# inside the minutes a price may already be dated back (``PRICE_BACKDATE_TOLERANCE``).
+# Unknown codes are not remembered: a new item is bookable at once, and junk codes fill nothing.
+
+
+@dataclass(frozen=True)
+class BookableItem:
+    """A snapshot of an active item as booking uses it: code, skills, duration, rule, prices."""
+
+    code: str
+    skills: tuple[str, ...]
+    duration_minutes: int
+    eligibility: Mapping[str, Any]
+    price_fen: int
+    prices: tuple[tuple[datetime, int], ...]  # (effective_from, price_fen), oldest first
+
+    @classmethod
+    def of(cls, item: CatalogueItem) -> BookableItem:
+        return cls(code=item.code, skills=tuple(item.skills), duration_minutes=item.duration_minutes,
+                   eligibility=dict(item.eligibility), price_fen=item.price_fen,
+                   prices=tuple((row.effective_from, row.price_fen) for row in item.prices))
+
+    def price_on(self, moment: datetime) -> int:
+        """As ``CatalogueItem.price_on``: the latest price that took effect by ``moment``."""
+        current = self.price_fen
+        for effective_from, price_fen in self.prices:
+            if effective_from <= moment:
+                current = price_fen
+        return current
+
+
+_bookable: dict[str, tuple[float, BookableItem]] = {}
+_clock = time.monotonic  # tests move it
+
+
+def bookable_item(code: str) -> BookableItem | None:
+    """The active item with this code as booking needs it, or None; see the note above on caching."""
+    ttl = current_app.config["SETTINGS"].catalogue_cache_s
+    now = _clock()
+    hit = _bookable.get(code)
+    if hit is not None and now < hit[0] <= now + ttl:
+        return hit[1]
+    item = active_item(code)
+    if item is None:
+        _bookable.pop(code, None)
+        return None
+    snapshot = BookableItem.of(item)
+    if ttl > 0:
+        _bookable[code] = (now + ttl, snapshot)
+    return snapshot
+
+
+def forget_bookable_items() -> None:
+    """Empty this process's copy of the catalogue (a change was written)."""
+    _bookable.clear()
+
+
+@event.listens_for(CatalogueItem, "after_insert")
+@event.listens_for(CatalogueItem, "after_update")
+@event.listens_for(CatalogueItem, "after_delete")
+@event.listens_for(CataloguePrice, "after_insert")
+@event.listens_for(CataloguePrice, "after_update")
+@event.listens_for(CataloguePrice, "after_delete")
+def _catalogue_written(_mapper: Any, _connection: Any, target: Any) -> None:
+    # Now, so this transaction books from what it wrote; and after commit, in case another
+    # request of this process read the old rows in between.
+    forget_bookable_items()
+    written_in = object_session(target)
+    if written_in is not None:
+        enqueue_after_commit(written_in, forget_bookable_items)
 
 
 # Managed by admins ---------------------------------------------------------------------------
@@ -197,7 +280,8 @@ def deactivate_item(actor: Actor, code: str) -> CatalogueItem:
     return update_item(actor, code, active=False)
 
 
-def booking_terms(item: CatalogueItem, facts: PatientFacts, now: datetime, today: date) -> BookingTerms:
+def booking_terms(item: CatalogueItem | BookableItem, facts: PatientFacts, now: datetime,
+                  today: date) -> BookingTerms:
     """The price in effect ``now`` and the eligibility verdict for a patient booking on ``today``.
 
     Raises ``ValidationFailed`` naming ``service_code`` with the reason in words when the

@@ -54,9 +54,14 @@ def open_care_orders(patient_id: int) -> int:
     return sum(1 for _id, series in rows if series is None) + len({s for _id, s in rows if s is not None})
 
 
-def check_open_order_limit(patient_id: int) -> None:
-    """409 naming the limit when the patient may not open another care order (or series)."""
-    session.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update())
+def check_open_order_limit(patient_id: int, *, locked: bool = False) -> None:
+    """409 naming the limit when the patient may not open another care order (or series).
+
+    ``locked``: the caller read the patient with ``access_me(actor, lock=True)`` in this
+    transaction, which saves a round trip; otherwise the row is locked here.
+    """
+    if not locked:
+        session.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update())
     limit = current_app.config["SETTINGS"].max_open_care_orders
     count = open_care_orders(patient_id)
     reason = open_orders_error(count, limit)

@@ -34,7 +34,7 @@ from orders.access import (
 )
 from orders.booking import booking_errors, window_errors
 from orders.cancellation import check_cancel
-from orders.catalogue import active_item, booking_terms
+from orders.catalogue import bookable_item, booking_terms
 from orders.clinical import patient_facts
 from orders.lifecycle import change_status, record_creation
 from orders.models import Address, CareOrder, Order, Patient, Pharmacy
@@ -138,9 +138,9 @@ def place_care_order(actor: Actor, *, service_code: str, address_id: int, window
 
     _require(actor, "patient")
     now = now or utcnow()
-    patient = access_me(actor)
+    patient = access_me(actor, lock=True)  # locked now for the open-order count below: one round trip less
     errors: dict[str, list[str]] = {}
-    item = active_item(service_code)
+    item = bookable_item(service_code)
     if item is None:
         errors["service_code"] = ["No such service in the catalogue."]
     address = find_patient_address(patient.id, address_id)
@@ -155,17 +155,18 @@ def place_care_order(actor: Actor, *, service_code: str, address_id: int, window
     # The price in effect now, and the item's eligibility rule (422 naming service_code when the
     # patient is not eligible; terms.needs_triage when a nurse must look before it is accepted).
     terms = booking_terms(item, patient_facts(patient), now, now.astimezone(local_tz()).date())
-    check_open_order_limit(patient.id)
+    check_open_order_limit(patient.id, locked=True)
     order = CareOrder(status=CARE_ORDER.initial, patient_id=patient.id, address_id=address.id,
                       district=address.district, window_start=window_start, window_end=window_end,
                       service_date=service_date, created_by=actor.user_id, service_code=item.code,
                       skills=list(item.skills), duration_minutes=item.duration_minutes,
-                      price_fen=terms.price_fen, notes=notes)
+                      price_fen=terms.price_fen, notes=notes,
+                      history=[], questions=[])  # none yet: the answer then costs no query for them
     session.add(order)
     session.flush()
     record_creation(order, actor)
     record_access(actor, "create", "care_order", order.id, patient_id=patient.id)
-    session.flush()
+    # No flush here: the history, outbox and audit rows go with the caller's commit (one flush, not two).
     log.info("event=care_order_placed order_id=%s service_code=%s district=%s date=%s",
              order.id, item.code, order.district, service_date)
     return order
