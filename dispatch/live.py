@@ -13,7 +13,7 @@ it as ``?token=``; a bearer header, when sent, is checked as usual.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -30,7 +30,7 @@ def issue_feed_token(actor: Actor) -> dict[str, Any]:
     """A token of type ``feed`` for ``actor`` (a dispatcher or admin), valid for ``FEED_TOKEN_S``."""
     if not actor.has_role(*READERS):
         raise Forbidden("Only dispatchers read the live feed.")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims = {"sub": str(actor.user_id), "role": actor.role, "typ": "feed", "jti": uuid.uuid4().hex,
               "iat": now, "exp": now + timedelta(seconds=FEED_TOKEN_S), "wid": actor.worker_id,
               "pid": actor.pharmacy_id, "pat": actor.patient_id}

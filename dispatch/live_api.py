@@ -6,8 +6,10 @@ from typing import Any
 from flask import Response, current_app, g, request
 from flask.views import MethodView
 
-from dispatch import alarms
-from dispatch import live_events  # noqa: F401 - registers the failed-stop announcement
+from dispatch import (
+    alarms,
+    live_events,  # noqa: F401 - registers the failed-stop announcement
+)
 from dispatch import live_schemas as s
 from dispatch.live import feed_actor, issue_feed_token
 from doorstep import feed

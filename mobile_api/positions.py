@@ -197,7 +197,7 @@ class MemoryPositionStore:
 
 
 def _ms(at: datetime) -> int:
-    return int(round(at.timestamp() * 1000))
+    return round(at.timestamp() * 1000)
 
 
 # --- the worker's shifts, cached --------------------------------------------------------------------
