@@ -7,14 +7,14 @@ from flask.views import MethodView
 
 from dispatch import replan_schemas as rs
 from dispatch import schemas as s
+from dispatch import steering, steering_schemas
 from dispatch.access import list_plans, plan_versions, plan_view
 from dispatch.replan import request_replan, worker_off
-from dispatch.slots import offered_slots
 from dispatch.service import request_plan, solve_problem
+from dispatch.slots import offered_slots
 from dispatch.workers import access_worker, create_worker, list_workers, update_worker
 from doorstep.api import PAGINATION, Blueprint, ListPage, unit_of_work
 from doorstep.auth import current_actor, require_role
-
 
 blp = Blueprint("dispatch", __name__, url_prefix="/api/v1",
                 description="Workers, day plans and the optimiser (admins and dispatchers)")
@@ -150,3 +150,45 @@ class BookingSlots(MethodView):
         """The day's windows for a visit at your address, each marked available when the plan can still keep it"""
         return offered_slots(current_actor(), service_code=args["service_code"], address_id=args["address_id"],
                              date=args["date"])
+
+
+# --- steering the current plan by hand (dispatch/steering.py) ---------------------------------------
+
+@blp.route("/dispatch/plans/<int:plan_id>/tasks/<int:order_id>/pin")
+class PinTask(MethodView):
+    @unit_of_work
+    @require_role(*MANAGERS)
+    @blp.arguments(steering_schemas.SteerToWorkerArgs)
+    @blp.response(200, rs.PlanVersionSchema)
+    @blp.alt_response(404, description="No such plan, or the order is not in it")
+    @blp.alt_response(409, description="The plan is not current, not finished, or the district is being re-planned")
+    def post(self, args: dict, plan_id: int, order_id: int) -> Any:
+        """Pin a task to a worker: onto their route at its cheapest feasible place, kept there through
+        re-plans even when the plan allows reassignment; a place no rule allows is 422 naming worker_id"""
+        return steering.pin_task(current_actor(), plan_id, order_id, worker_id=args["worker_id"])
+
+
+@blp.route("/dispatch/plans/<int:plan_id>/tasks/<int:order_id>/move")
+class MoveTask(MethodView):
+    @unit_of_work
+    @require_role(*MANAGERS)
+    @blp.arguments(steering_schemas.SteerToWorkerArgs)
+    @blp.response(200, rs.PlanVersionSchema)
+    @blp.alt_response(404, description="No such plan, or the order is not in it")
+    @blp.alt_response(409, description="The plan is not current, not finished, or the district is being re-planned")
+    def post(self, args: dict, plan_id: int, order_id: int) -> Any:
+        """Move a task onto another worker's route (its cheapest feasible place); a place no rule allows
+        is 422 naming worker_id"""
+        return steering.move_task(current_actor(), plan_id, order_id, worker_id=args["worker_id"])
+
+
+@blp.route("/dispatch/plans/<int:plan_id>/tasks/<int:order_id>/unassign")
+class UnassignTask(MethodView):
+    @unit_of_work
+    @require_role(*MANAGERS)
+    @blp.response(200, rs.PlanVersionSchema)
+    @blp.alt_response(404, description="No such plan, or the order is not in it")
+    @blp.alt_response(409, description="The task is on no route, or the plan is not current")
+    def post(self, plan_id: int, order_id: int) -> Any:
+        """Take a task off its route: back to accepted (or ready), listed as unassigned_by_dispatcher"""
+        return steering.unassign_task(current_actor(), plan_id, order_id)

@@ -123,6 +123,7 @@ def read_district_day(plan: Plan, district: str, now: datetime, *, allow_reassig
             continue
         w["en_route"] = {"location": location, "time": at.astimezone(tz).replace(microsecond=0).isoformat()}
     doc["workers"] = [w for w in doc["workers"] if w["id"] not in gone]
+    pins = {int(k): int(v) for k, v in ((plan.summary or {}).get("pins") or {}).items()}  # dispatch/steering.py
     for task in doc["tasks"]:
         order_id = index.orders[task["id"]]
         if order_id not in replanned:
@@ -134,7 +135,8 @@ def read_district_day(plan: Plan, district: str, now: datetime, *, allow_reassig
         if order_id in in_hand:
             task.pop("pickup", None)
             task.pop("max_ride", None)  # the ride began at the pharmacy; the courier delivers it as soon as they can
-        if pw is not None and (order_id in in_hand or not allow_reassign):
+        pinned = pins.get(order_id) == before[order_id]  # a dispatcher pinned it to this worker
+        if pw is not None and (order_id in in_hand or not allow_reassign or pinned):
             task["pinned_worker"] = pw
     doc["tasks"].extend(extra_tasks or [])
     for loc in extra_locations or []:
