@@ -250,6 +250,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "district.hongqiao": ("红桥区", "Hongqiao"),
 }
 
+# The administration pages' keys (workers, catalogue, districts, users, audit) live in their own block.
+from admin.admin_messages import ADMIN_MESSAGES  # noqa: E402
+MESSAGES.update(ADMIN_MESSAGES)
+
 
 def normalise_locale(value: str | None) -> str | None:
     """``"zh-CN"``, ``"en_US"``, ``"EN"`` → ``"zh"`` / ``"en"``; anything else → None."""

@@ -273,5 +273,6 @@ def init_app(app: Flask) -> None:
     if not app.config.get("SESSION_COOKIE_SAMESITE"):
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     from admin import parcel_views  # noqa: F401  (its routes join this blueprint before it is registered)
+    from admin import admin_views, catalogue_views, worker_views  # noqa: F401  (the administration pages)
 
     app.register_blueprint(bp)

@@ -15,6 +15,8 @@ from doorstep.db import session, utcnow
 from doorstep.errors import Conflict, Unauthorized, ValidationFailed
 from doorstep.models import ROLES, User
 
+LOCALES = ("zh", "en")  # the desk pages' languages (admin/i18n.py)
+
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Sign in and accounts")
 
 
@@ -101,6 +103,42 @@ def create_user(username: str, password: str, role: str, *, worker_id: int | Non
     session.add(user)
     session.flush()
     record_access(actor, "create", "user", user.id, role=role)
+    return user
+
+
+def deactivate_user(actor: Actor, user_id: int) -> User:
+    """Switch an account off (admins): it can no longer sign in, and its tokens stop working.
+
+    Never deleted, since orders, reviews and the audit log name it. Raises ``NotFound``
+    for an unknown id, ``Forbidden`` for a non-admin and ``Conflict`` for one's own account
+    (an admin locking themself out leaves nobody to undo it).
+    """
+    from doorstep.errors import Forbidden, NotFound
+
+    if not actor.has_role("admin"):
+        raise Forbidden("Only admins manage accounts.")
+    user = session.get(User, user_id) if 0 < user_id < 2**31 else None
+    if user is None:
+        raise NotFound(f"No user {user_id}.")
+    if user.id == actor.user_id:
+        raise Conflict("You cannot deactivate your own account.", {"user_id": ["Your own account."]})
+    if user.active:
+        user.active = False
+        session.flush()
+        record_access(actor, "update", "user", user.id, fields=["active"])
+    return user
+
+
+def set_user_locale(actor: Actor, locale: str) -> User:
+    """Keep the language ``actor`` chose (``zh`` or ``en``) on their own account."""
+    if locale not in LOCALES:
+        raise ValidationFailed(f"Unknown locale {locale!r}.", {"locale": [f"One of: {', '.join(LOCALES)}."]})
+    user = session.get(User, actor.user_id)
+    if user is None:
+        raise Unauthorized("This account is not active.")
+    if user.locale != locale:
+        user.locale = locale
+        session.flush()
     return user
 
 
