@@ -9,13 +9,27 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint migration-check migration-initial
+.PHONY: demo test lint migration-check migration-initial assets
 
-demo: $(VENV)/.installed
+demo: $(VENV)/.installed assets
 	$(BIN)/doorstep demo --port $(PORT)
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev assets
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The map library of the dispatcher's board, from the npm registry (pinned in package-lock.json),
+# copied into admin/static/vendor/ (committed, so a pip install needs no node). Again only when
+# package-lock.json changes (the stamp lives in node_modules/, which is not committed).
+VENDOR := admin/static/vendor
+assets: node_modules/.doorstep-assets
+
+node_modules/.doorstep-assets: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	rm -rf $(VENDOR)/leaflet
+	mkdir -p $(VENDOR)/leaflet/images
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/LICENSE $(VENDOR)/leaflet/
+	cp node_modules/leaflet/dist/images/*.png $(VENDOR)/leaflet/images/
+	touch $@
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

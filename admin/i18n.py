@@ -253,6 +253,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
 # The administration pages' keys (workers, catalogue, districts, users, audit) live in their own block.
 from admin.admin_messages import ADMIN_MESSAGES  # noqa: E402
 MESSAGES.update(ADMIN_MESSAGES)
+from admin.board_messages import BOARD_MESSAGES  # noqa: E402  (the dispatcher board's block)
+MESSAGES.update(BOARD_MESSAGES)
 
 
 def normalise_locale(value: str | None) -> str | None:

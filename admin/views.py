@@ -135,9 +135,10 @@ def logout() -> Response:
 @bp.get("/board")
 @unit_of_work  # commits the audit row of what the dispatcher saw
 @desk_page
-def board() -> str:
-    day = service.parse_day(request.args.get("date"), _settings().timezone)
-    return render_template("admin_board.html", board=service.board(g.desk_user.actor, day))
+def board() -> Response:
+    from admin.board_views import board_page  # the map, timelines, actions and live lists
+
+    return board_page(service.parse_day(request.args.get("date"), _settings().timezone))
 
 
 @bp.post("/board/plan")
@@ -273,6 +274,7 @@ def init_app(app: Flask) -> None:
     if not app.config.get("SESSION_COOKIE_SAMESITE"):
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     from admin import parcel_views  # noqa: F401  (its routes join this blueprint before it is registered)
+    from admin import board_views  # noqa: F401  (the board's actions and live answers)
     from admin import admin_views, catalogue_views, worker_views  # noqa: F401  (the administration pages)
 
     app.register_blueprint(bp)

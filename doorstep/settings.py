@@ -66,6 +66,27 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def parse_tile_url(value: str | None) -> str | None:
+    """A map tile server's URL template (``https://host/{z}/{x}/{y}.png``); a wrong one stops start-up."""
+    from urllib.parse import urlsplit
+
+    url = (value or "").strip()
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc or not all(f"{{{k}}}" in url for k in "zxy"):
+        raise ValueError(f"DOORSTEP_TILE_URL={url!r}: an http(s) URL with {{z}}, {{x}} and {{y}}")
+    return url
+
+
+def parse_choice(value: str | None, choices: tuple[str, ...], name: str) -> str:
+    """One of ``choices`` (the first when unset); anything else stops start-up."""
+    choice = (value or "").strip().lower() or choices[0]
+    if choice not in choices:
+        raise ValueError(f"{name}={choice!r}: one of {', '.join(choices)}")
+    return choice
+
+
 @dataclass(frozen=True)
 class Settings:
     instance_path: Path
@@ -124,6 +145,9 @@ class Settings:
     late_after_minutes: int = 15  # a worker this far behind the plan is reported late on the live feed
     shift_cache_s: int = 60  # how long a web process trusts what it read of a worker's shifts
     feed_stream_s: float = 300.0  # one live-feed connection is closed after this; the board reconnects
+    # The dispatcher board's map (admin/board_live.py): a tile server's URL template; none: a plain background.
+    tile_url: str | None = None
+    tile_crs: str = "wgs84"  # wgs84 | gcj02 (AMap-style tiles): what the board converts its points to
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -189,6 +213,8 @@ class Settings:
             position_flag_km=parse_float(env.get("DOORSTEP_POSITION_FLAG_KM"), 100.0),
             late_after_minutes=parse_int(env.get("DOORSTEP_LATE_AFTER_MINUTES"), 15),
             feed_stream_s=parse_float(env.get("DOORSTEP_FEED_STREAM_S"), 300.0),
+            tile_url=parse_tile_url(env.get("DOORSTEP_TILE_URL")),
+            tile_crs=parse_choice(env.get("DOORSTEP_TILE_CRS"), ("wgs84", "gcj02"), "DOORSTEP_TILE_CRS"),
         )
 
     def with_overrides(self, **overrides: object) -> "Settings":

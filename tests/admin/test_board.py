@@ -68,7 +68,8 @@ def test_the_board_shows_the_latest_plans_routes_per_worker_without_patient_name
     html = board_html(dispatcher)
     assert re.search(r'data-plan-status="done">已完成<', html)
     assert "Li Na" in html and "Zhao Lei" in html
-    assert "Zhou Min" not in html  # the older plan's route is not shown
+    zhou = personas["nurse_zhou"]["worker_id"]
+    assert f'<article class="route" data-worker="{zhou}"' not in html  # the older plan's route is not shown
     li = re.search(rf'data-worker="{personas["nurse_li"]["worker_id"]}".*?</article>', html, re.DOTALL).group(0)
     assert re.search(r'data-route="tasks">1<', li) and re.search(r'data-route="travel_minutes">25<', li)
     assert re.findall(r'data-stop-type="(\w+)"', li) == ["start", "visit", "end"]
@@ -128,7 +129,7 @@ def test_open_sos_alarms_are_shown_first_in_a_red_banner(dispatcher, rows):
 
 def test_no_banner_without_open_alarms(dispatcher, rows):
     rows.alarm("nurse_zhou", acknowledged_by="dispatcher_sun")
-    assert "sos-banner" not in board_html(dispatcher)
+    assert 'class="sos-banner"' not in board_html(dispatcher)
 
 
 def test_the_default_date_is_today_in_the_hospitals_timezone(client, rows):
@@ -204,3 +205,33 @@ def test_every_message_has_chinese_and_english_text():
 
     missing = [key for key, (zh, en) in MESSAGES.items() if not zh.strip() or not en.strip()]
     assert missing == []
+
+
+def _map_data(html: str) -> dict:
+    import json
+
+    found = re.search(r'<script type="application/json" id="board-map-data">(.*?)</script>', html, re.DOTALL)
+    assert found, "no map data on the board"
+    return json.loads(found.group(1))
+
+
+def test_without_a_tile_server_the_map_has_no_tiles_and_the_policy_allows_no_other_origin(dispatcher):
+    response = dispatcher.get("/admin/board")
+    policy = response.headers["Content-Security-Policy"]
+    assert "img-src" not in policy and "default-src 'self'" in policy
+    data = _map_data(response.get_data(as_text=True))
+    assert data["tiles"] is None and data["crs"] == "wgs84"
+    assert len(data["districts"]["features"]) == 6
+
+
+def test_a_gcj02_tile_server_gets_its_origin_in_the_policy_and_every_point_converted(dispatcher, hospital):
+    plain = _map_data(board_html(dispatcher))
+    hospital(tile_url="https://webrd0{s}.is.autonavi.com/appmaptile?x={x}&y={y}&z={z}&style=8", tile_crs="gcj02")
+    response = dispatcher.get("/admin/board")
+    policy = response.headers["Content-Security-Policy"]
+    assert policy.endswith("; img-src 'self' data: https://*.is.autonavi.com")
+    data = _map_data(response.get_data(as_text=True))
+    assert data["crs"] == "gcj02" and data["tiles"].startswith("https://webrd0{s}")
+    wgs = plain["districts"]["features"][0]["geometry"]["coordinates"][0][0]
+    gcj = data["districts"]["features"][0]["geometry"]["coordinates"][0][0]
+    assert wgs != gcj and abs(wgs[0] - gcj[0]) < 0.01  # a few hundred metres off, as GCJ-02 is
