@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, event, exists, select
 
 from dispatch.models import Plan, Route, Stop, StopEvent
 from doorstep.audit import record_access
@@ -202,3 +202,16 @@ def _missed(stop: Stop, order: CareOrder, kind: str) -> int:
     log.warning("event=evv_flag kind=%s exception_id=%s stop_id=%s order_id=%s worker_id=%s",
                 kind, opened.id, stop.id, order.id, opened.worker_id)
     return 1
+
+
+# --- the dispatchers' live feed -----------------------------------------------------------------
+
+@event.listens_for(EvvException, "after_insert")
+def _announce(_mapper: Any, _connection: Any, exception: EvvException) -> None:
+    """Every new exception (whichever code opened it) goes on the live feed once its transaction
+    commits: ids and codes only, so the board adds it to its queue as it happens."""
+    from doorstep.feed import publish_event
+
+    publish_event("evv_exception", {"exception_id": exception.id, "kind": exception.kind,
+                                    "worker_id": exception.worker_id, "order_id": exception.order_id,
+                                    "stop_id": exception.stop_id})

@@ -175,6 +175,13 @@ def test_a_dispatcher_approves_an_exception_and_sees_an_sos_arrive_live(desk, cl
     assert session.get(Alarm, alarm_id).acknowledged_by is None
     desk.shot("sos-live")
 
+    # A new exception from the field joins the live list as it is committed.
+    late = EvvException(kind="missed_check_out", stop_id=stop.id, order_id=visits[2],
+                        worker_id=personas["nurse_li"]["worker_id"], dedupe_key=f"missed_check_out:{visits[2]}")
+    session.add(late)
+    session.commit()
+    expect(desk.page.locator(f'#live-events li[data-live-exception="{late.id}"]')).to_contain_text("Missed check-out")
+
     desk.page.reload()  # without the script the alarm is in the server-rendered banner: acknowledge it
     desk.page.locator(f'#sos-list li[data-alarm="{alarm_id}"] [data-action="acknowledge"]').click()
     expect(desk.page.locator(".flash")).to_contain_text(f"Alarm #{alarm_id} acknowledged")
