@@ -25,7 +25,8 @@ from copy import deepcopy
 from datetime import datetime
 from typing import Any, Callable, TypeVar
 
-from flask import request
+from flask import Flask, Request, request
+from flask.sessions import SecureCookieSessionInterface
 from webargs.core import parse_json
 
 from doorstep.api import Blueprint
@@ -33,6 +34,7 @@ from mobile_api.schemas import CRS, LocationArgs
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+PATH = "/api/v1/mobile/location"
 KEYS = frozenset({"lat", "lon", "at", "crs", "accuracy_m"})
 CRS_NAMES = frozenset(CRS)
 MAX_ACCURACY_M = 100_000  # as LocationArgs.accuracy_m
@@ -101,3 +103,20 @@ def documented_only(*decorators: Callable[[Any], Any]) -> Callable[[F], F]:
         return view
 
     return decorate
+
+
+class SessionlessPings(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, except for pings: opening it builds an itsdangerous
+    serializer and reads the cookies on every request, and a ping (a phone with a bearer
+    token) has no cookie and uses no session. A ping gets Flask's null session: nothing to
+    read, nothing saved, and any write would raise."""
+
+    def open_session(self, app: Flask, request: Request) -> Any:
+        if request.path == PATH:
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
+def init_app(app: Flask) -> None:
+    if type(app.session_interface) is SecureCookieSessionInterface:  # leave a custom one alone
+        app.session_interface = SessionlessPings()

@@ -375,3 +375,7 @@ def init_app(app: Flask, prefix: str = "doorstep:") -> None:
     settings = app.config["SETTINGS"]
     app.extensions[EXTENSION] = build_store(settings.redis_url, prefix)
     app.extensions[SHIFTS_EXTENSION] = ShiftCache(settings.shift_cache_s)
+
+    from mobile_api.ping_body import init_app as ping_body_init_app  # late: it imports the API's edge
+
+    ping_body_init_app(app)  # pings open no cookie session
