@@ -82,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=32, help="open connections (default 32)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
-    parser.add_argument("--worker-class", default="sync", help="gunicorn worker class: sync or gthread (default sync)")
+    parser.add_argument("--worker-class", default="gthread",
+                        help="gunicorn worker class: gthread (the default: phones keep their connection open, and a "
+                             "sync worker closes it after each answer, so each ping pays a new TCP connection) or sync")
     parser.add_argument("--gthreads", type=int, default=4, help="threads per gunicorn worker with gthread")
     parser.add_argument("--field-workers", type=int, default=200, help="nurses and couriers pinging (default 200)")
     parser.add_argument("--port", type=int, default=8732)

@@ -21,9 +21,10 @@ the fuzz test generates from.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from copy import deepcopy
 from datetime import datetime
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from flask import Flask, Request, request
 from flask.sessions import SecureCookieSessionInterface

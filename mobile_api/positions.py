@@ -376,6 +376,7 @@ def init_app(app: Flask, prefix: str = "doorstep:") -> None:
     app.extensions[EXTENSION] = build_store(settings.redis_url, prefix)
     app.extensions[SHIFTS_EXTENSION] = ShiftCache(settings.shift_cache_s)
 
-    from mobile_api.ping_body import init_app as ping_body_init_app  # late: it imports the API's edge
+    # pings open no cookie session; imported here because ping_body imports the API's edge
+    from mobile_api import ping_body
 
-    ping_body_init_app(app)  # pings open no cookie session
+    ping_body.init_app(app)

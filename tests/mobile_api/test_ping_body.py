@@ -83,7 +83,7 @@ def test_what_marshmallow_accepts_beyond_the_quick_path_is_still_accepted(client
 ])
 def test_a_bad_body_is_the_schemas_422_naming_the_field(client, personas, body, fields) -> None:
     if isinstance(body, dict) and isinstance(body.get("lat"), float) and math.isnan(body["lat"]):
-        response = ping(client, personas, None, data='{"lat": NaN, "lon": 117.2, "at": "%s"}' % iso("10:00"),
+        response = ping(client, personas, None, data=f'{{"lat": NaN, "lon": 117.2, "at": "{iso("10:00")}"}}',
                         content_type="application/json")
     else:
         response = ping(client, personas, body)
