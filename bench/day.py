@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--end", default="19:00", help="the office closes the day at this time (default 19:00)")
     parser.add_argument("--solver-seconds", type=float, default=5.0,
                         help="real seconds per solve (default 5; on the embedded defaults at most 1)")
-    parser.add_argument("--web-workers", type=int, default=2)
+    parser.add_argument("--web-workers", type=int, default=4)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--keep", action="store_true", help="keep the database and the instance folder")
     parser.add_argument("--quiet", action="store_true")

@@ -100,8 +100,10 @@ def start(instance: Instance, *, day_start: datetime, speed: float, port: int, w
     celery = [str(BIN / "celery"), "-A", "bench.day_celery:celery"]
     if instance.postgres_admin and instance.redis:
         commands = {
-            "web": [str(BIN / "gunicorn"), "-w", str(web_workers), "-k", "gthread", "--threads", "4",
-                    "-b", f"127.0.0.1:{port}", "--timeout", "0", "--log-level", "warning", "doorstep.wsgi:app"],
+            # Sync workers close each connection after its answer: gthread's keep-alive (2 s) would
+            # be 33 ms on the fast clock and reset connections the client is about to reuse.
+            "web": [str(BIN / "gunicorn"), "-w", str(web_workers), "-k", "sync",
+                    "-b", f"127.0.0.1:{port}", "--timeout", "0", "--log-level", "warning", "bench.day_celery:app"],
             "worker": [*celery, "worker", "-Q", "default", "--concurrency", "2", "-n", "default@%h",
                        "--loglevel", "WARNING"],
             "optimise": [*celery, "worker", "-Q", "optimise", "--prefetch-multiplier", "1", "--concurrency", "1",
