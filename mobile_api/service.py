@@ -284,7 +284,10 @@ def record_stop_event(actor: Actor, stop_id: int, *, type: str, at: datetime, la
     # Last check, before any write: a wrong delivery code is counted in its own transaction.
     delivery = proof_rules.check_delivery(stop, order, proof) if type == "deliver" else None
 
+    was_planned = stop.status == "planned"
     stop.status = rule.stop_to
+    if was_planned:
+        _record_in_the_order_done(stop)
     if order is not None and order_to is not None:
         change_status(order, order_to, actor, reason=reason if type == "fail" else None)
     # Stored and answered in UTC, so a replay reads exactly like the first answer.
@@ -321,6 +324,26 @@ def _stored_report(actor: Actor, stop: Stop, type: str, event_id: str | None) ->
         if stored is not None:
             return stored
     return session.scalar(select(StopEvent).where(StopEvent.stop_id == stop.id, StopEvent.type == type))
+
+
+def _record_in_the_order_done(stop: Stop) -> None:
+    """A stop the worker takes up ahead of the plan's order moves to where it was done: right after
+    the route's stops already under way or done, before those still planned.
+
+    Workers may take stops out of order (two parcels at one pharmacy, a patient who opens early), and
+    a re-plan keeps the stops under way or done in their order on the route: that order must be the
+    order they happened in, or the record of the day, and the next re-plan, would put a stop done
+    later before one done earlier. The route's version changes with it, so phones refresh.
+    """
+    stops = sorted(stop.route.stops, key=lambda s: s.sequence)
+    ahead = [s for s in stops if s.sequence < stop.sequence and s.type != "start"]
+    if all(s.status != "planned" for s in ahead):
+        return  # in plan order: nothing moves
+    head = [s for s in stops if s.type == "start"]
+    begun = [s for s in stops if s.type != "start" and s.status != "planned" and s is not stop]
+    planned = [s for s in stops if s.type != "start" and s.status == "planned"]
+    for n, row in enumerate([*head, *begun, stop, *planned]):
+        row.sequence = n
 
 
 def _rule_for(stop: Stop, type: str) -> Rule:

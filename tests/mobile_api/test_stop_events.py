@@ -1,6 +1,8 @@
 """POST /api/v1/mobile/stops/{id}/events: field reports move the stop and its order, one step at a time."""
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from dispatch.models import Stop, StopEvent
 from doorstep.db import session
 from orders.service import cancel_order
@@ -190,3 +192,28 @@ def test_a_report_body_is_validated_field_by_field(client, personas, day) -> Non
     assert client.post(url, data="{not json", headers={**headers, "Content-Type": "application/json"}
                        ).status_code == 400
     assert count(StopEvent) == 0
+
+
+def _sequence(route_id: int) -> list[int]:
+    session.expire_all()
+    return [s.id for s in sorted(session.scalars(select(Stop).where(Stop.route_id == route_id)),
+                                 key=lambda s: s.sequence)]
+
+
+def test_a_stop_taken_ahead_of_the_plan_moves_to_where_it_was_done(client, personas, day, report) -> None:
+    s = day.stops
+    before = client.get("/api/v1/mobile/route?date=2026-11-23", headers=personas.headers("nurse_li")).headers["ETag"]
+    assert report("nurse_li", s["li_vitals"], "arrive", at="08:50").status_code == 201  # the patient was in early
+    assert _sequence(day.li_route_id) == [s["li_start"], s["li_vitals"], s["li_wound"], s["li_end"]]
+    after = client.get("/api/v1/mobile/route?date=2026-11-23", headers=personas.headers("nurse_li")).headers["ETag"]
+    assert after != before  # the phone refreshes
+
+    # Then the wound visit, now next in line: nothing moves, and a re-plan keeps this order of the day.
+    assert report("nurse_li", s["li_wound"], "arrive", at="10:00").status_code == 201
+    assert _sequence(day.li_route_id) == [s["li_start"], s["li_vitals"], s["li_wound"], s["li_end"]]
+
+
+def test_a_stop_taken_in_plan_order_moves_nothing(personas, day, report) -> None:
+    s = day.stops
+    assert report("nurse_li", s["li_wound"], "arrive", at="08:58").status_code == 201
+    assert _sequence(day.li_route_id) == [s["li_start"], s["li_wound"], s["li_vitals"], s["li_end"]]
