@@ -20,6 +20,7 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from werkzeug.wrappers import Response
 
 from admin import parcels as desk
+from admin.forms import FormInvalid
 from admin.i18n import MESSAGES, label, t
 from admin.views import bp, parcel_page
 from doorstep.api import unit_of_work
@@ -30,14 +31,6 @@ from orders.delivery_schemas import RedeliverArgs, ReturnArgs, ReviewArgs
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _HHMM = re.compile(r"^\d{2}:\d{2}$")
-
-
-class FormInvalid(Exception):
-    """A form refused, with one message per field of the form."""
-
-    def __init__(self, fields: dict[str, str]) -> None:
-        super().__init__(", ".join(sorted(fields)))
-        self.fields = fields
 
 
 # --- pages -----------------------------------------------------------------------------------

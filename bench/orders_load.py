@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bench.throwaway import create_database, drop_database
+
 BENCH_DB = "doorstep_bench"
 TARGET_RATE, TARGET_P95_MS = 300.0, 50.0
 SERVICE_CODE = "vital_signs_check"
@@ -105,26 +107,17 @@ def _environment(work: Path) -> dict[str, str]:
     """The server's environment: a database of its own, limits that let a bench patient order often."""
     env = dict(os.environ, DOORSTEP_INSTANCE_PATH=str(work), SECRET_KEY="bench-secret",
                DOORSTEP_MAX_OPEN_CARE_ORDERS="1000000", DOORSTEP_ACCESS_TOKEN_MINUTES="120")
-    url = os.environ.get("DATABASE_URL")
-    if url and url.split(":", 1)[0].startswith("postgres"):
-        admin = _psql_url(url)
-        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {BENCH_DB}"], check=True)
-        subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {BENCH_DB}"], check=True)
-        env["DATABASE_URL"] = url.rsplit("/", 1)[0] + f"/{BENCH_DB}"
+    database = create_database(BENCH_DB)
+    if database is not None:
+        env["DATABASE_URL"] = database
     else:
         env.pop("DATABASE_URL", None)
     return env
 
 
-def _psql_url(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://").replace("postgres+psycopg://", "postgresql://")
-
-
 def _drop_database(env: dict[str, str]) -> None:
-    url = env.get("DATABASE_URL", "")
-    if url.endswith(f"/{BENCH_DB}"):
-        admin = _psql_url(os.environ["DATABASE_URL"])
-        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"], check=False)
+    if env.get("DATABASE_URL", "").endswith(f"/{BENCH_DB}"):
+        drop_database(BENCH_DB)
 
 
 def _prepare(env: dict[str, str], n_patients: int) -> list[tuple[str, int]]:

@@ -27,7 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.orders_load import SERVICE_CODE, _psql_url, _window
+from bench.orders_load import SERVICE_CODE, _window
+from bench.throwaway import psql_url as _psql_url
 
 PROFILE_DB = "doorstep_profile"
 

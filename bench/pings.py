@@ -33,6 +33,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from bench.throwaway import create_database, drop_database
+
 BENCH_DB = "doorstep_bench_pings"
 REDIS_DB = 14
 TARGET_RATE = 2000.0
@@ -114,19 +116,12 @@ def _environment(work: Path) -> dict[str, str]:
     redis_base = (os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
     env = dict(os.environ, DOORSTEP_INSTANCE_PATH=str(work), SECRET_KEY="bench-secret",
                DOORSTEP_ACCESS_TOKEN_MINUTES="120", REDIS_URL=f"{redis_base}/{REDIS_DB}")
-    url = os.environ.get("DATABASE_URL")
-    if url and url.split(":", 1)[0].startswith("postgres"):
-        admin = _psql_url(url)
-        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {BENCH_DB}"], check=True)
-        subprocess.run(["psql", admin, "-qc", f"CREATE DATABASE {BENCH_DB}"], check=True)
-        env["DATABASE_URL"] = url.rsplit("/", 1)[0] + f"/{BENCH_DB}"
+    database = create_database(BENCH_DB)
+    if database is not None:
+        env["DATABASE_URL"] = database
     else:
         env.pop("DATABASE_URL", None)
     return env
-
-
-def _psql_url(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://").replace("postgres+psycopg://", "postgresql://")
 
 
 def _clean(env: dict[str, str]) -> None:
@@ -136,8 +131,7 @@ def _clean(env: dict[str, str]) -> None:
     for key in client.scan_iter("doorstep:*", count=1000):
         client.delete(key)
     if env.get("DATABASE_URL", "").endswith(f"/{BENCH_DB}"):
-        admin = _psql_url(os.environ["DATABASE_URL"])
-        subprocess.run(["psql", admin, "-qc", f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"], check=False)
+        drop_database(BENCH_DB)
 
 
 def _prepare(env: dict[str, str], n: int) -> list[str]:
