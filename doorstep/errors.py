@@ -9,6 +9,7 @@ import logging
 from typing import Any, Mapping
 
 from flask import Flask, Response, json
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -126,6 +127,17 @@ def init_app(app: Flask) -> None:
     def _stale(_exc: StaleDataError) -> Response:
         return problem_response(409, "Conflict", "Someone changed this record at the same time; reload and try again.",
                                 type_=Conflict.type_)
+
+    @app.errorhandler(OperationalError)
+    def _crossed(exc: OperationalError) -> Response:
+        # PostgreSQL gave up one of two transactions that crossed (a deadlock, a serialisation
+        # failure: SQLSTATE class 40); the unit of work rolled it back whole, so the caller
+        # may simply send it again. Anything else (the database is down) stays a 500.
+        if str(getattr(exc.orig, "sqlstate", "") or "").startswith("40"):
+            log.warning("event=transaction_crossed sqlstate=%s", exc.orig.sqlstate)  # type: ignore[union-attr]
+            return problem_response(409, "Conflict", "This change crossed another one saved at the same moment; "
+                                    "nothing was saved. Send it again.", type_=Conflict.type_)
+        return _internal(exc)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
