@@ -87,6 +87,16 @@ def parse_choice(value: str | None, choices: tuple[str, ...], name: str) -> str:
     return choice
 
 
+def parse_sse(value: str | None) -> str | None:
+    """S3 server-side encryption: ``AES256`` (the default: proof files are health data), ``aws:kms``,
+    or ``none`` for a provider that refuses the header; anything else stops start-up."""
+    choice = (value or "").strip().lower() or "aes256"
+    known = {"aes256": "AES256", "aws:kms": "aws:kms", "none": None, "off": None}
+    if choice not in known:
+        raise ValueError(f"DOORSTEP_S3_SSE={value!r}: AES256, aws:kms or none")
+    return known[choice]
+
+
 @dataclass(frozen=True)
 class Settings:
     instance_path: Path
@@ -134,6 +144,14 @@ class Settings:
     evv_grace_minutes: int = 30  # a visit without check-in this long after its window (or check-out) is flagged
     cold_chain_excursion_minutes: int = 10  # a delivery box outside 2-8 °C longer than this is an excursion
     files_url: str | None = None  # where proof files go: default the instance folder's files/
+    # An S3-compatible file store (doorstep/files.py), with DOORSTEP_FILES_URL=s3://bucket/prefix.
+    s3_endpoint_url: str | None = None  # MinIO, Ceph, Aliyun OSS, Tencent COS...; none: AWS
+    s3_region: str | None = None
+    s3_access_key_id: str | None = field(default=None, repr=False)  # none: boto3's own chain (roles...)
+    s3_secret_access_key: str | None = field(default=None, repr=False)
+    s3_session_token: str | None = field(default=None, repr=False)
+    s3_server_side_encryption: str | None = "AES256"  # AES256 | aws:kms | None (a provider that refuses it)
+    s3_addressing_style: str = "auto"  # auto | path (MinIO, Ceph) | virtual (Aliyun OSS)
     # Home visits (dispatch/qualification.py): the national pilot's five years and 护师 (senior_nurse).
     home_care_min_years: int = 5
     home_care_min_title: str = "senior_nurse"
@@ -206,6 +224,14 @@ class Settings:
             evv_grace_minutes=parse_int(env.get("DOORSTEP_EVV_GRACE_MINUTES"), 30),
             cold_chain_excursion_minutes=parse_int(env.get("DOORSTEP_COLD_CHAIN_EXCURSION_MINUTES"), 10),
             files_url=env.get("DOORSTEP_FILES_URL") or None,
+            s3_endpoint_url=env.get("DOORSTEP_S3_ENDPOINT_URL") or None,
+            s3_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+            s3_access_key_id=env.get("AWS_ACCESS_KEY_ID") or None,
+            s3_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
+            s3_session_token=env.get("AWS_SESSION_TOKEN") or None,
+            s3_server_side_encryption=parse_sse(env.get("DOORSTEP_S3_SSE")),
+            s3_addressing_style=parse_choice(env.get("DOORSTEP_S3_ADDRESSING_STYLE"), ("auto", "path", "virtual"),
+                                             "DOORSTEP_S3_ADDRESSING_STYLE"),
             webhook_allow_private=parse_bool(env.get("DOORSTEP_WEBHOOK_ALLOW_PRIVATE")),
             cold_chain_max_minutes=parse_int(env.get("DOORSTEP_COLD_CHAIN_MAX_MINUTES"), 120),
             review_two_person=parse_bool(env.get("DOORSTEP_REVIEW_TWO_PERSON")),

@@ -71,6 +71,7 @@ class ProofUpload(MethodView):
     @field_blp.alt_response(404, description="Not a stop of mine")
     @field_blp.alt_response(409, description="The stop is done or failed")
     @field_blp.alt_response(413, description="Larger than 5 MB")
+    @field_blp.alt_response(503, description="The file store did not answer; nothing was kept, send it again")
     def post(self, form: dict[str, Any], files: dict[str, Any], stop_id: int) -> Any:
         """Upload a signature or photo (PNG/JPEG, at most 5 MB) for a drop-off of mine; deliver names its id"""
         return proof.upload_proof(current_actor(), stop_id, kind=form["kind"], data=files["file"].read())
@@ -127,6 +128,7 @@ class ProofFileContent(MethodView):
     @records_blp.response(200, content_type="application/octet-stream",
                           description="The image (image/png or image/jpeg)")
     @records_blp.alt_response(404, description="No such file for you")
+    @records_blp.alt_response(503, description="The file store did not answer; try again later")
     def get(self, file_id: int) -> Any:
         """A proof image: the parcel's pharmacy, dispatchers and the patient; each read audited"""
         row, data = proof.read_proof_file(current_actor(), file_id)

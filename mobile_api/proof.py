@@ -29,7 +29,7 @@ from doorstep.audit import record_access
 from doorstep.auth import Actor, current_actor
 from doorstep.db import session, utcnow
 from doorstep.errors import Conflict, NotFound, ValidationFailed
-from doorstep.files import file_store
+from doorstep.files import discard_unless_committed, file_store
 from mobile_api.access import access_my_stop
 from mobile_api.models import DeliveryCode, EvvException, ProofFile
 from orders.access import access_delivery_order
@@ -212,7 +212,10 @@ def _files_of(stop: Stop, file_ids: list[int]) -> list[ProofFile]:
 
 def upload_proof(actor: Actor, stop_id: int, *, kind: str, data: bytes) -> ProofFile:
     """Keep a signature or photo for a drop-off of mine not yet done: PNG or JPEG by its first
-    bytes (whatever the name or header claims), at most 5 MB."""
+    bytes (whatever the name or header claims), at most 5 MB.
+
+    The file is written before its row, and deleted again if the row's transaction rolls back:
+    a store that is down is a 503 with nothing written, and no row names a missing file."""
     stop = access_my_stop(actor, stop_id)
     if stop.type != "dropoff":
         raise ValidationFailed("Proof is uploaded at a parcel's drop-off.", {"file": ["Only at a drop-off."]})
@@ -225,7 +228,8 @@ def upload_proof(actor: Actor, stop_id: int, *, kind: str, data: bytes) -> Proof
         raise ValidationFailed("Only PNG and JPEG images are kept.", {"file": ["Not a PNG or JPEG image."]})
     content_type, extension = kind_of
     key = f"proof/{stop.order_id}/{uuid.uuid4().hex}.{extension}"
-    file_store().put(key, data)
+    file_store().put(key, data, content_type)
+    discard_unless_committed(key)
     row = ProofFile(stop_id=stop.id, order_id=stop.order_id, kind=kind, content_type=content_type,
                     size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(), storage_key=key,
                     uploaded_by=actor.user_id)
