@@ -161,6 +161,7 @@ class Settings:
     trail_retention_days: int = 7  # a worker's trail (and last position) is deleted this long after its day
     position_flag_km: float = 100.0  # a ping farther than this from every served district is flagged
     late_after_minutes: int = 15  # a worker this far behind the plan is reported late on the live feed
+    live_eta_max_age_minutes: int = 15  # a last position older than this gives no live ETA (orders/tracking.py)
     shift_cache_s: int = 60  # how long a web process trusts what it read of a worker's shifts
     feed_stream_s: float = 300.0  # one live-feed connection is closed after this; the board reconnects
     # The dispatcher board's map (admin/board_live.py): a tile server's URL template; none: a plain background.
@@ -238,6 +239,7 @@ class Settings:
             trail_retention_days=parse_int(env.get("DOORSTEP_TRAIL_RETENTION_DAYS"), 7),
             position_flag_km=parse_float(env.get("DOORSTEP_POSITION_FLAG_KM"), 100.0),
             late_after_minutes=parse_int(env.get("DOORSTEP_LATE_AFTER_MINUTES"), 15),
+            live_eta_max_age_minutes=parse_int(env.get("DOORSTEP_LIVE_ETA_MAX_AGE_MINUTES"), 15),
             feed_stream_s=parse_float(env.get("DOORSTEP_FEED_STREAM_S"), 300.0),
             tile_url=parse_tile_url(env.get("DOORSTEP_TILE_URL")),
             tile_crs=parse_choice(env.get("DOORSTEP_TILE_CRS"), ("wgs84", "gcj02"), "DOORSTEP_TILE_CRS"),

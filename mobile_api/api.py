@@ -37,7 +37,8 @@ class MyRoute(MethodView):
         """My stops of the day in order, with task details, windows and ETAs"""
         route = service.my_route(current_actor(), args["date"],
                                  known_versions=request.if_none_match.as_set(include_weak=True))
-        headers = {"ETag": f'"{route.version}"', "Cache-Control": "private, no-cache"}
+        # Weak: the same version may come with other live ETAs, which are not worth a new version.
+        headers = {"ETag": f'W/"{route.version}"', "Cache-Control": "private, no-cache"}
         if route.unchanged:
             return Response(status=304, headers=headers)
         return route, 200, headers

@@ -159,7 +159,11 @@ class StopCardSchema(Schema):
     arrival = fields.AwareDateTime(allow_none=True)
     start = fields.AwareDateTime(allow_none=True)
     end = fields.AwareDateTime(allow_none=True)
-    eta = fields.AwareDateTime(allow_none=True)
+    eta = fields.AwareDateTime(allow_none=True, metadata={"description": "The planned arrival; null once reached."})
+    live_eta = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "The arrival re-estimated from my last position on shift along the stops ahead (travel, "
+                       "service durations, window starts); null once reached or without a recent position. "
+                       "Not part of the version (ETag): fresh in every 200."})
     location = fields.Nested(LocationSchema)
     task = fields.Nested(TaskSchema, allow_none=True)
 
@@ -174,7 +178,8 @@ class DayRouteSchema(Schema):
     worker = fields.Nested(WorkerRefSchema)
     plan_id = fields.Integer(allow_none=True)
     route_id = fields.Integer(allow_none=True)
-    version = fields.String(metadata={"description": "Also the ETag; send it as If-None-Match for a 304."})
+    version = fields.String(metadata={"description": "Also the (weak) ETag; send it as If-None-Match for a 304. "
+                                                     "It changes with the stops, not with live ETAs."})
     stops = fields.List(fields.Nested(StopCardSchema))
 
 

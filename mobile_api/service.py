@@ -27,9 +27,12 @@ from doorstep.errors import InvalidTransition, ValidationFailed
 from mobile_api import evv, records
 from mobile_api import proof as proof_rules
 from mobile_api.access import access_my_stop, find_my_route, my_worker_id
+from mobile_api.positions import last_position
 from orders.lifecycle import change_status
 from orders.models import CareOrder, CatalogueItem, DeliveryOrder, Order
+from orders.service import local_tz
 from orders.states import BY_KIND, STOP
+from orders.tracking import live_arrivals
 
 log = logging.getLogger("doorstep.mobile")
 
@@ -132,8 +135,9 @@ class DropoffTask:
 
 @dataclass(frozen=True)
 class StopCard:
-    """One stop as the phone shows it. ``eta`` is the planned arrival until the worker is there
-    (live ETAs come with routing.eta); after that it is None."""
+    """One stop as the phone shows it. ``eta`` is the planned arrival until the worker is there;
+    ``live_eta`` re-estimates it from the worker's last position (None without a recent one).
+    Both are None once the worker has reached the stop."""
 
     id: int
     sequence: int
@@ -144,14 +148,16 @@ class StopCard:
     start: datetime | None
     end: datetime | None
     eta: datetime | None
+    live_eta: datetime | None
     location: dict[str, float | None]
     task: VisitTask | PickupTask | DropoffTask | None
 
     @classmethod
-    def of(cls, stop: Stop, task: VisitTask | PickupTask | DropoffTask | None) -> StopCard:
+    def of(cls, stop: Stop, task: VisitTask | PickupTask | DropoffTask | None,
+           live_eta: datetime | None = None) -> StopCard:
         eta = stop.arrival if stop.status in ("planned", "departed") else None
         return cls(stop.id, stop.sequence, stop.type, stop.status, stop.order_id, stop.arrival, stop.start,
-                   stop.end, eta, {"lat": stop.lat, "lon": stop.lon}, task)
+                   stop.end, eta, live_eta, {"lat": stop.lat, "lon": stop.lon}, task)
 
 
 @dataclass(frozen=True)
@@ -172,6 +178,8 @@ def my_route(actor: Actor, day: date, *, known_versions: Collection[str] = ()) -
     appears or disappears). When it is in ``known_versions`` the caller already
     has this route: ``unchanged`` is set, no stops are built and nothing is
     audited, so a phone polling with If-None-Match costs little and logs nothing.
+    Live ETAs are not part of the version (they would change with every ping): each
+    full answer computes them afresh.
     """
     worker = session.get(Worker, my_worker_id(actor))
     route = find_my_route(actor, day)
@@ -184,10 +192,25 @@ def my_route(actor: Actor, day: date, *, known_versions: Collection[str] = ()) -
     if version in known_versions:
         return DayRoute(day, worker, route.plan_id, route.id, version, unchanged=True)
     names = _catalogue_names(o.service_code for o in orders.values() if isinstance(o, CareOrder))
-    cards = [StopCard.of(s, _task(s, orders.get(s.order_id) if s.order_id else None, names)) for s in shown]
+    live = _live_etas(route, day)
+    cards = [StopCard.of(s, _task(s, orders.get(s.order_id) if s.order_id else None, names), live.get(s.id))
+             for s in shown]
     record_access(actor, "read", "route", route.id, plan_id=route.plan_id,
                   order_ids=sorted({s.order_id for s in shown if s.order_id}))
     return DayRoute(day, worker, route.plan_id, route.id, version, stops=cards)
+
+
+def _live_etas(route: Route, day: date) -> dict[int, datetime]:
+    """The stops ahead re-estimated from my last position, the way the patients' tracking does;
+    none without a recent position of that day (``live_arrivals`` says how recent)."""
+    position = last_position(route.worker_id)
+    if position is None or position.at.astimezone(local_tz()).date() != day:
+        return {}
+    try:
+        return live_arrivals(route, position)
+    except ValueError:
+        log.warning("event=live_eta_failed route_id=%s", route.id)
+        return {}
 
 
 def _load_orders(stops: list[Stop]) -> dict[int, Order]:

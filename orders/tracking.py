@@ -4,7 +4,9 @@ The ETA is the planned arrival at this order's stop in the latest plan that has
 one. While the worker is on the way (``en_route``, ``out_for_delivery``) and has
 reported a position, the ETA is re-estimated from that position along the
 remaining stops (``routing.eta.estimate_arrivals``, the plan's travel model), so
-it follows the worker rather than the morning's plan.
+it follows the worker rather than the morning's plan; a position older than
+``DOORSTEP_LIVE_ETA_MAX_AGE_MINUTES`` leaves the planned arrival. ``live_arrivals``
+does this for a whole route: the workers' app shows it as each stop's ``live_eta``.
 
 The patient sees the worker's first name and, only while on the way, their
 position: from departure towards this patient until arrival at the door (not
@@ -16,9 +18,10 @@ code shows status and ETA, nothing else.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from dispatch.models import Plan, Route, Stop
@@ -100,23 +103,57 @@ def estimate_eta(order: Order, stop: Stop | None, position: Ping | None) -> date
 
 def _live_eta(target: Stop, position: Ping) -> datetime | None:
     """Re-estimate the arrival at ``target`` from the worker's last position, along the stops before it."""
+    return live_arrivals(target.route, position, until=target).get(target.id)
+
+
+def live_arrivals(route: Route, position: Ping, *, until: Stop | None = None) -> dict[int, datetime]:
+    """Re-estimated arrival at each stop of ``route`` not yet reached (``planned``, ``departed``; up to
+    ``until``), by stop id, from the worker's last position along the stops in order with their service
+    durations and window starts, on the deployment's travel times (``routing.eta.estimate_arrivals``).
+
+    Empty when the position is older than ``DOORSTEP_LIVE_ETA_MAX_AGE_MINUTES``: an old position
+    predicts nothing. A worker still at a stop (``arrived``, ``started``) sets off once its service
+    is due to end. Used by the patient's tracking and the worker's route alike.
+    """
     from doorstep.travel import travel
     from routing.eta import estimate_arrivals
 
-    ahead = [s for s in target.route.stops
-             if s.sequence <= target.sequence and s.status in PENDING_STOP_STATUSES
+    max_age = timedelta(minutes=current_app.config["SETTINGS"].live_eta_max_age_minutes)
+    now = utcnow().replace(microsecond=0)
+    if now - position.at > max_age:
+        return {}
+    ahead = [s for s in route.stops
+             if (until is None or s.sequence <= until.sequence) and s.status in PENDING_STOP_STATUSES
              and s.type != "start" and s.lat is not None and s.lon is not None]
-    if not ahead or ahead[-1].id != target.id:
-        return None
-    stops = [{"lat": s.lat, "lon": s.lon,
-              "duration_s": int((s.end - s.start).total_seconds()) if s.start and s.end else 0,
-              "window_start_s": _window_start_s(s)}
+    if not ahead or (until is not None and ahead[-1].id != until.id):
+        return {}
+    stops = [{"lat": s.lat, "lon": s.lon, "duration_s": _duration_s(s), "window_start_s": _window_start_s(s)}
              for s in ahead]
-    mode = TRAVEL_MODE.get(target.route.worker.kind, "car")
-    arrivals = estimate_arrivals((position.lat, position.lon), int(position.at.timestamp()), stops, mode,
+    mode = TRAVEL_MODE.get(route.worker.kind, "car")
+    sets_off = max(position.at, _service_ends(route, before=ahead[0]) or position.at)
+    arrivals = estimate_arrivals((position.lat, position.lon), int(sets_off.timestamp()), stops, mode,
                                  travel=travel())
     # A late worker's estimate may already be in the past: "now" is the best we can promise.
-    return max(datetime.fromtimestamp(arrivals[-1], tz=UTC), utcnow().replace(microsecond=0))
+    return {s.id: max(datetime.fromtimestamp(a, tz=UTC), now) for s, a in zip(ahead, arrivals, strict=True)}
+
+
+def _duration_s(stop: Stop) -> int:
+    return int((stop.end - stop.start).total_seconds()) if stop.start and stop.end else 0
+
+
+def _service_ends(route: Route, *, before: Stop) -> datetime | None:
+    """When the stop the worker is at (arrived or started, before ``before``) is due to end: from the
+    reported start (or arrival, waiting for the window) plus its planned duration; None if at none."""
+    here = next((s for s in reversed(route.stops) if s.sequence < before.sequence
+                 and s.status in ("arrived", "started")), None)
+    if here is None:
+        return None
+    reported = {e.type: e.corrected_at or e.at for e in here.events}
+    begins = reported.get("start")
+    if begins is None and "arrive" in reported:
+        window = _window_start_s(here)
+        begins = max(reported["arrive"], datetime.fromtimestamp(window, tz=UTC)) if window else reported["arrive"]
+    return begins + timedelta(seconds=_duration_s(here)) if begins is not None else None
 
 
 def _window_start_s(stop: Stop) -> int | None:

@@ -82,13 +82,13 @@ def test_a_stop_whose_order_was_cancelled_disappears_and_the_version_changes(cli
 def test_the_route_carries_its_version_as_etag_and_answers_304_when_unchanged(client, personas, day, report) -> None:
     first = client.get(ROUTE, headers=personas.headers("nurse_li"))
     version = first.get_json()["version"]
-    assert first.headers["ETag"] == f'"{version}"'
+    assert first.headers["ETag"] == f'W/"{version}"'
     audits = count(AuditEntry, AuditEntry.entity == "route")
 
     again = client.get(ROUTE, headers=personas.headers("nurse_li", **{"If-None-Match": f'"{version}"'}))
 
     assert again.status_code == 304 and again.data == b""
-    assert again.headers["ETag"] == f'"{version}"'
+    assert again.headers["ETag"] == f'W/"{version}"'
     assert count(AuditEntry, AuditEntry.entity == "route") == audits  # nothing was shown, nothing to audit
 
     assert report("nurse_li", day.stops["li_wound"], "depart").status_code == 201
