@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint migration-check migration-initial assets
+.PHONY: demo test lint migration-check migration-initial assets translations
 
 demo: $(VENV)/.installed assets
 	$(BIN)/doorstep demo --port $(PORT)
@@ -30,6 +30,18 @@ node_modules/.doorstep-assets: package.json package-lock.json
 	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css node_modules/leaflet/LICENSE $(VENDOR)/leaflet/
 	cp node_modules/leaflet/dist/images/*.png $(VENDOR)/leaflet/images/
 	touch $@
+
+# The desk pages' texts (Flask-Babel): extract them from admin/ (babel.cfg), merge them into each
+# catalogue under admin/translations/ and compile the .mo files, which are committed (see admin/i18n.py).
+# Then fill in the new msgstr entries of admin/translations/zh/LC_MESSAGES/messages.po and run it again.
+# A new language: $(BIN)/pybabel init -i admin/translations/messages.pot -d admin/translations -l CODE
+TRANSLATIONS := admin/translations
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k lazy_pgettext:1c,2 --no-location --sort-output \
+	  --project=Doorstep --copyright-holder="Doorstep contributors" -o $(TRANSLATIONS)/messages.pot admin
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --ignore-obsolete \
+	  --ignore-pot-creation-date --no-fuzzy-matching
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) --statistics
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

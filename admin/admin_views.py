@@ -13,12 +13,14 @@ from datetime import date
 from typing import Any
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from admin import administration as adm
 from admin.forms import FormInvalid, field_errors, load, number, text
-from admin.i18n import label, normalise_locale, t
+from admin.i18n import normalise_locale
 from admin.views import bp, page_for
+from admin.vocabulary import label
 from doorstep.accounts import UserCreateArgs, create_user, deactivate_user, set_user_locale
 from doorstep.api import unit_of_work
 from doorstep.db import session, utcnow
@@ -94,7 +96,7 @@ def user_create() -> Any:
     try:
         args = load(UserCreateArgs(), body, USER_FIELDS)
         if args["role"] not in adm.STAFF_ROLES:
-            raise FormInvalid({"role": t("adm.user.staff_only")})
+            raise FormInvalid({"role": _("Only staff accounts are created here.")})
         user = create_user(args.pop("username"), args.pop("password"), args.pop("role"),
                            actor=g.desk_user.actor, **args)
     except (FormInvalid, ValidationFailed, Conflict) as exc:
@@ -102,11 +104,11 @@ def user_create() -> Any:
         if isinstance(exc, FormInvalid):
             errors = exc.fields
         elif isinstance(exc, Conflict):
-            errors = {"username": t("adm.user.taken")}
+            errors = {"username": _("This username is taken.")}
         else:
             errors = field_errors(exc.errors or {"form": [exc.detail]}, USER_FIELDS)
         return _users_page(errors=errors, status=422)
-    flash(t("adm.user.created", username=user.username), "info")
+    flash(_("Account %(username)s created.", username=user.username), "info")
     return redirect(url_for("admin.users"), 303)
 
 
@@ -118,9 +120,9 @@ def user_deactivate(user_id: int) -> Response:
         user = deactivate_user(g.desk_user.actor, user_id)
     except Conflict:
         session.rollback()
-        flash(t("adm.user.not_self"), "error")
+        flash(_("You cannot deactivate your own account."), "error")
         return redirect(url_for("admin.users"), 303)
-    flash(t("adm.user.deactivated", username=user.username), "info")
+    flash(_("Account %(username)s deactivated; it stops working at once.", username=user.username), "info")
     return redirect(url_for("admin.users"), 303)
 
 
@@ -151,9 +153,9 @@ def audit() -> Any:
             except ValueError:
                 pass
             if dates[name] is None:
-                errors[name] = t("adm.error.date")
+                errors[name] = _("The date must look like YYYY-MM-DD.")
     if dates["date_from"] and dates["date_to"] and dates["date_to"] < dates["date_from"]:
-        errors["date_to"] = t("adm.audit.range")
+        errors["date_to"] = _("The end date is before the start date.")
     filters = adm.AuditFilters(who=args.get("who", "").strip()[:80] or None,
                                action=args.get("action", "").strip()[:20] or None,
                                entity=args.get("entity", "").strip()[:40] or None, **dates)

@@ -16,12 +16,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
 from admin import board_live, service
-from admin.i18n import label, t
 from admin.views import SECURITY_HEADERS, bp, desk_page
+from admin.vocabulary import VOCABULARY, label
 from doorstep.api import unit_of_work
 from doorstep.db import session
 from doorstep.errors import Conflict, DomainError, ValidationFailed
@@ -77,8 +78,9 @@ def steer_task(order_id: int) -> Response:
             raise ValidationFailed("Choose pin, move or unassign.", {"action": ["One of pin, move, unassign."]})
     except (ValidationFailed, Conflict) as exc:
         return _refused(exc, day)
-    flash(t({"pin": "board.pinned", "move": "board.moved", "unassign": "board.unassigned"}[action],
-            order=order_id), "info")
+    done = {"pin": _("Order #%(order)s pinned to the worker."), "move": _("Order #%(order)s moved."),
+            "unassign": _("Order #%(order)s unassigned.")}[action]
+    flash(done % {"order": order_id}, "info")
     return _back(day)
 
 
@@ -97,7 +99,7 @@ def replan() -> Response:
                        allow_reassign=args["allow_reassign"])
     except (ValidationFailed, Conflict) as exc:
         return _refused(exc, day)
-    flash(t("board.replan_queued", district=label("district", args["district"])), "info")
+    flash(_("Re-plan of %(district)s queued.", district=label("district", args["district"])), "info")
     return _back(day)
 
 
@@ -115,7 +117,7 @@ def worker_off() -> Response:
         mark_off(g.desk_user.actor, worker_id, day=args["date"], reason=args["reason"])
     except (ValidationFailed, Conflict) as exc:
         return _refused(exc, day)
-    flash(t("board.worker_marked_off"), "info")
+    flash(_("Marked off; their districts are being re-planned."), "info")
     return _back(day)
 
 
@@ -133,7 +135,7 @@ def decide_exception(exception_id: int) -> Response:
         decided = evv.decide(g.desk_user.actor, exception_id, approved=args["approved"], reason=args["reason"])
     except (ValidationFailed, Conflict) as exc:
         return _refused(exc, day)
-    flash(t("evv.decided", id=decided.id, status=label("evv_status", decided.status)), "info")
+    flash(_("Exception #%(id)s %(status)s.", id=decided.id, status=label("evv_status", decided.status)), "info")
     return _back(day)
 
 
@@ -148,7 +150,7 @@ def acknowledge_alarm(alarm_id: int) -> Response:
         take(g.desk_user.actor, alarm_id)
     except Conflict as exc:
         return _refused(exc, day)
-    flash(t("sos.acknowledged", id=alarm_id), "info")
+    flash(_("Alarm #%(id)s acknowledged.", id=alarm_id), "info")
     return _back(day)
 
 
@@ -203,7 +205,7 @@ def _load(schema: Any, data: dict[str, Any]) -> dict[str, Any]:
 
 def _refused(exc: DomainError, day: str) -> Response:
     session.rollback()
-    flash(t("board.refused", detail=exc.detail), "error")
+    flash(_("Not done: %(detail)s", detail=exc.detail), "error")
     return _back(day)
 
 
@@ -212,11 +214,20 @@ def _back(day: str) -> Response:
 
 
 def _script_words() -> str:
-    """The words the board's script writes, in the page's language (placeholders left for it)."""
-    from admin.i18n import MESSAGES
-
-    keys = [k for k in MESSAGES if k.startswith(("live.", "sos.live", "evv.", "district."))]
-    return _json({k: t(k) for k in keys})
+    """The words the board's script writes, in the page's language (``%(name)s`` left for it to fill)."""
+    words = {
+        "live.on": _("Connected"), "live.off": _("Not connected"),
+        "sos.live": _("SOS! Worker #%(worker)s (press %(presses)s)"),
+        "live.acknowledged": _("Alarm #%(id)s acknowledged"),
+        "live.late": _("Worker #%(worker)s is %(minutes)s min late (order #%(order)s)"),
+        "live.evv": _("New visit-verification exception #%(id)s: %(kind)s (reload to decide)"),
+        "live.plan": _("Plan changed (revision %(revision)s, %(district)s); reload to see it."),
+        "live.failed": _("A stop failed (order #%(order)s)"),
+        "live.flagged": _("Worker #%(worker)s's position is far from the service area"),
+    }
+    for group in ("evv", "district"):
+        words.update({f"{group}.{code}": label(group, code) for code in VOCABULARY[group]})
+    return _json(words)
 
 
 def _json(value: Any) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from admin import administration as adm
@@ -23,7 +24,6 @@ from admin.forms import (
     words,
     yuan_to_fen,
 )
-from admin.i18n import t
 from admin.views import bp, page_for
 from doorstep.api import unit_of_work
 from doorstep.db import session
@@ -59,7 +59,7 @@ def catalogue_create() -> Any:
     except (FormInvalid, ValidationFailed, Conflict) as exc:
         session.rollback()
         return _list_page(errors=_errors(exc, ITEM_FIELDS), status=422)
-    flash(t("adm.item.created", code=item.code), "info")
+    flash(_("%(code)s added.", code=item.code), "info")
     return redirect(url_for("admin.catalogue_item", code=item.code), 303)
 
 
@@ -78,7 +78,7 @@ def catalogue_update(code: str) -> Any:
         args = load(CatalogueItemUpdateArgs(), _item_body(), ITEM_FIELDS, ALIASES)
         return {key: value for key, value in args.items() if getattr(item, key) != value}
 
-    return _act(code, "item", change, ITEM_FIELDS, "adm.item.saved")
+    return _act(code, "item", change, ITEM_FIELDS, _("%(code)s saved."))
 
 
 @bp.post("/catalogue/<string:code>/price")
@@ -91,21 +91,21 @@ def catalogue_price(code: str) -> Any:
             body["price_effective_from"] = local_datetime(text("date"), text("start") or "00:00", _tz())
         return load(CatalogueItemUpdateArgs(), body, PRICE_FIELDS, ALIASES)
 
-    return _act(code, "price", change, PRICE_FIELDS, "adm.item.priced")
+    return _act(code, "price", change, PRICE_FIELDS, _("New price of %(code)s recorded."))
 
 
 @bp.post("/catalogue/<string:code>/withdraw")
 @unit_of_work
 @admin_page
 def catalogue_withdraw(code: str) -> Any:
-    return _act(code, "status", lambda: {"active": False}, (), "adm.item.withdrawn")
+    return _act(code, "status", lambda: {"active": False}, (), _("%(code)s withdrawn: no longer listed or bookable."))
 
 
 @bp.post("/catalogue/<string:code>/reinstate")
 @unit_of_work
 @admin_page
 def catalogue_reinstate(code: str) -> Any:
-    return _act(code, "status", lambda: {"active": True}, (), "adm.item.reinstated")
+    return _act(code, "status", lambda: {"active": True}, (), _("%(code)s is bookable again."))
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -127,7 +127,8 @@ def _given(value: Any) -> Any:
     return "" if value is None else value
 
 
-def _act(code: str, form: str, changes: Any, fields: tuple[str, ...], done_key: str) -> Any:
+def _act(code: str, form: str, changes: Any, fields: tuple[str, ...], done: str) -> Any:
+    """Apply one change; ``done`` is the translated message, its ``%(code)s`` filled here."""
     try:
         args = changes()
         item = catalogue.update_item(g.desk_user.actor, code, **args) if args else \
@@ -135,7 +136,7 @@ def _act(code: str, form: str, changes: Any, fields: tuple[str, ...], done_key: 
     except (FormInvalid, ValidationFailed, Conflict) as exc:
         session.rollback()
         return _detail_page(code, form=form, errors=_errors(exc, fields), status=422)
-    flash(t(done_key, code=item.code), "info")
+    flash(done % {"code": item.code}, "info")
     return redirect(url_for("admin.catalogue_item", code=item.code), 303)
 
 

@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo
 
 import marshmallow
 from flask import request
+from flask_babel import gettext as _
+from flask_babel import pgettext
 
-from admin.i18n import t
 from doorstep.errors import flatten_messages
 
 _INT = re.compile(r"^-?\d{1,12}$")
@@ -68,14 +69,14 @@ def local_datetime(day: str | None, hhmm: str | None, tz_name: str, *, day_field
     """ISO 8601 with the hospital's offset from a date and an HH:MM field; FormInvalid naming them."""
     errors = {}
     if not day or not _DATE.match(day):
-        errors[day_field] = t("adm.error.date")
+        errors[day_field] = _("The date must look like YYYY-MM-DD.")
     if not hhmm or not _HHMM.match(hhmm):
-        errors[time_field] = t("adm.error.time")
+        errors[time_field] = _("The time must look like HH:MM.")
     if not errors:
         try:
             return datetime.fromisoformat(f"{day}T{hhmm}").replace(tzinfo=ZoneInfo(tz_name)).isoformat()
         except ValueError:
-            errors[day_field] = t("adm.error.date")
+            errors[day_field] = _("The date must look like YYYY-MM-DD.")
     raise FormInvalid(errors)
 
 
@@ -98,5 +99,6 @@ def field_errors(errors: Mapping[str, Any], fields: Collection[str],
         if name not in fields:
             name = "form"
         detail = "; ".join(map(str, messages)) if isinstance(messages, (list, tuple)) else str(messages)
-        out[name] = f"{out[name]} {detail}" if name in out else t("adm.error.invalid", detail=detail)
+        out[name] = f"{out[name]} {detail}" if name in out \
+            else pgettext("invalid input", "%(detail)s", detail=detail)
     return out

@@ -17,12 +17,13 @@ from zoneinfo import ZoneInfo
 
 import marshmallow
 from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from admin import parcels as desk
 from admin.forms import FormInvalid
-from admin.i18n import MESSAGES, label, t
 from admin.views import bp, parcel_page
+from admin.vocabulary import label
 from doorstep.api import unit_of_work
 from doorstep.db import session
 from doorstep.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
@@ -90,7 +91,7 @@ def parcel_label(order_id: int) -> Response:
 @parcel_page
 def parcel_approve(order_id: int) -> Any:
     return _act(order_id, "review", lambda: deliveries.review_prescription(
-        g.desk_user.actor, order_id, **_load(ReviewArgs(), {"approved": True})), "parcel.approved")
+        g.desk_user.actor, order_id, **_load(ReviewArgs(), {"approved": True})), _("%(code)s approved (%(status)s)."))
 
 
 @bp.post("/parcels/<int:order_id>/reject")
@@ -101,7 +102,7 @@ def parcel_reject(order_id: int) -> Any:
         args = _load(ReviewArgs(), {"approved": False, "reason": _text("reason")})
         return deliveries.review_prescription(g.desk_user.actor, order_id, **args)
 
-    return _act(order_id, "reject", reject, "parcel.rejected")
+    return _act(order_id, "reject", reject, _("%(code)s rejected."))
 
 
 @bp.post("/parcels/<int:order_id>/redeliver")
@@ -113,7 +114,7 @@ def parcel_redeliver(order_id: int) -> Any:
         return desk.redeliver(g.desk_user.actor, order_id, window_start=args["window"]["start"],
                                  window_end=args["window"]["end"], reason=args["reason"])
 
-    return _act(order_id, "redeliver", redeliver, "parcel.redelivered")
+    return _act(order_id, "redeliver", redeliver, _("%(code)s will be delivered again (%(status)s)."))
 
 
 @bp.post("/parcels/<int:order_id>/return")
@@ -124,7 +125,7 @@ def parcel_return(order_id: int) -> Any:
         args = _load(ReturnArgs(), {"reason": _text("reason") or ""})
         return desk.return_to_pharmacy(g.desk_user.actor, order_id, reason=args["reason"])
 
-    return _act(order_id, "return", give_back, "parcel.returned")
+    return _act(order_id, "return", give_back, _("%(code)s returned to the pharmacy."))
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -147,8 +148,11 @@ def _detail_page(order_id: int, *, form: str | None = None, errors: dict[str, st
     return html, status
 
 
-def _act(order_id: int, form: str, action: Any, done_key: str) -> Any:
-    """Run one action; on bad input show the parcel again with the errors, on a stale one say so."""
+def _act(order_id: int, form: str, action: Any, done: str) -> Any:
+    """Run one action; on bad input show the parcel again with the errors, on a stale one say so.
+
+    ``done`` is the translated message of success, its ``%(code)s`` and ``%(status)s`` filled here.
+    """
     try:
         order = action()
     except FormInvalid as exc:
@@ -159,15 +163,15 @@ def _act(order_id: int, form: str, action: Any, done_key: str) -> Any:
         return _detail_page(order_id, form=form, errors=_field_errors(exc.errors), status=422)
     except (InvalidTransition, Conflict):
         session.rollback()
-        flash(t("parcel.stale"), "error")
+        flash(_("This parcel's status has changed (someone may just have handled it); check it and try again."), "error")
         return redirect(url_for("admin.parcel", order_id=order_id), 303)
     except Forbidden:
         session.rollback()
         if g.desk_user.actor.role != "pharmacist":
             raise
-        flash(t("parcel.two_person"), "error")  # the only pharmacist refusal: two-person review
+        flash(_("Two-person review: the pharmacist who created the order may not review it; ask a colleague."), "error")  # the only pharmacist refusal: two-person review
         return redirect(url_for("admin.parcel", order_id=order_id), 303)
-    flash(t(done_key, code=order.tracking_code, status=label("status", order.status)), "info")
+    flash(done % {"code": order.tracking_code, "status": label("status", order.status)}, "info")
     return redirect(_back() or url_for("admin.parcel", order_id=order_id), 303)
 
 
@@ -196,9 +200,15 @@ def _field_errors(errors: dict[str, Any]) -> dict[str, str]:
         if field not in ("reason", "date", "start", "end"):
             field = "form"
         detail = "; ".join(messages) if isinstance(messages, list) else str(messages)
-        key = f"form.error.{field}"
-        fields[field] = t(key, detail=detail) if key in MESSAGES else detail
+        fields[field] = _form_error(field) % {"detail": detail}
     return fields
+
+
+def _form_error(field: str) -> str:
+    """The words of a field's error, translated, with ``%(detail)s`` left for the API's own."""
+    return {"reason": _("Give a reason."), "date": _("The date must look like YYYY-MM-DD. %(detail)s"),
+            "start": _("The start is not valid: %(detail)s"), "end": _("The window is not valid: %(detail)s"),
+            }.get(field) or _("Could not save: %(detail)s")
 
 
 def _window_from_form() -> dict[str, str]:
@@ -206,17 +216,17 @@ def _window_from_form() -> dict[str, str]:
     date, start, end = _text("date") or "", _text("start") or "", _text("end") or ""
     errors = {}
     if not _DATE.match(date):
-        errors["date"] = t("form.error.date", detail="")
+        errors["date"] = _("The date must look like YYYY-MM-DD. %(detail)s", detail="")
     for name, value in (("start", start), ("end", end)):
         if not _HHMM.match(value):
-            errors[name] = t("form.error.time")
+            errors[name] = _("The time must look like HH:MM.")
     if not errors:
         tz = ZoneInfo(current_app.config["SETTINGS"].timezone)
         try:
             return {name: datetime.fromisoformat(f"{date}T{value}").replace(tzinfo=tz).isoformat()
                     for name, value in (("start", start), ("end", end))}
         except ValueError:
-            errors["date"] = t("form.error.date", detail="")
+            errors["date"] = _("The date must look like YYYY-MM-DD. %(detail)s", detail="")
     raise FormInvalid(errors)
 
 

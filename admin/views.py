@@ -33,12 +33,15 @@ from flask import (
     url_for,
 )
 from flask import session as cookie
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext, refresh
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from admin import service
-from admin.i18n import HTML_LANG, MESSAGES, choose_locale, current_locale, label, t
+from admin import i18n, service
+from admin.i18n import HTML_LANG, choose_locale, current_locale
+from admin.vocabulary import label
 from doorstep.api import unit_of_work
 from doorstep.db import session
 from doorstep.errors import DomainError, Forbidden, Unauthorized, ValidationFailed
@@ -58,6 +61,19 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 
+# An error page's heading and its words when the error carries none of its own.
+ERROR_TITLES = {
+    400: lazy_gettext("Bad request"), 401: lazy_gettext("Sign in needed"), 403: lazy_gettext("Not allowed"),
+    404: lazy_gettext("Page not found"), 405: lazy_gettext("Not allowed here"), 409: lazy_gettext("Conflict"),
+    422: lazy_gettext("Check your input"), 500: lazy_gettext("Something went wrong"),
+}
+ERROR_DETAILS = {
+    403: lazy_gettext("Your role may not see this page."), 404: lazy_gettext("There is no such page."),
+    409: lazy_gettext("Someone changed this at the same time; reload and try again."),
+    500: lazy_gettext("Something went wrong on our side; it has been logged."),
+    None: lazy_gettext("This request could not be completed."),
+}
+
 
 def page_for(allowed: Callable[[service.DeskUser], bool]) -> Callable[[F], F]:
     """A page decorator: signed-out visitors go to the sign-in page; users ``allowed`` refuses get 403."""
@@ -66,10 +82,10 @@ def page_for(allowed: Callable[[service.DeskUser], bool]) -> Callable[[F], F]:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if g.desk_user is None:
-                flash(t("login.required"), "info")
+                flash(_("Please sign in first."), "info")
                 return redirect(url_for("admin.login", next=request.full_path.rstrip("?")))
             if not allowed(g.desk_user):
-                raise Forbidden(t("error.detail.403"))
+                raise Forbidden(_("Your role may not see this page."))
             return view(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
@@ -104,15 +120,17 @@ def login_submit() -> Any:
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     if not username or not password:
-        return _login_error("login.missing", username, 422)
+        return _login_error(_("Enter your username and password."), username, 422)
     try:
         user = service.sign_in(username, password)
     except Unauthorized:
         log.info("event=admin_sign_in outcome=wrong_credentials")
-        return _login_error("login.wrong", username, 401)
+        return _login_error(_("Wrong username or password."), username, 401)
     except Forbidden:
         log.info("event=admin_sign_in outcome=wrong_role")
-        return _login_error("login.role", username, 403)
+        return _login_error(
+            _("These pages are for dispatchers, pharmacists and administrators only; please use your work app."),
+            username, 403)
     chosen_lang = cookie.get("lang")
     cookie.clear()  # a fresh session (and CSRF token) on sign-in: nothing carries over from before
     cookie["user_id"] = user.id
@@ -128,7 +146,7 @@ def logout() -> Response:
     cookie.clear()
     if lang:
         cookie["lang"] = lang
-    flash(t("logout.done"), "info")
+    flash(_("You have signed out."), "info")
     return redirect(url_for("admin.login"))
 
 
@@ -147,7 +165,8 @@ def board() -> Response:
 def plan_day() -> Response:
     day = service.parse_day(request.form.get("date"), _settings().timezone)
     plan = service.plan_day(g.desk_user.actor, day)
-    flash(t("board.planned", id=plan.id, date=day, status=label("plan_status", plan.status)), "info")
+    flash(_("Plan #%(id)s for %(date)s requested (%(status)s).", id=plan.id, date=day,
+            status=label("plan_status", plan.status)), "info")
     return redirect(url_for("admin.board", date=day))
 
 
@@ -167,6 +186,7 @@ def _prepare() -> None:
         choose_locale(request.args.get("lang"))
     g.desk_user = service.desk_user(cookie.get("user_id"))
     g.user_locale = g.desk_user.locale if g.desk_user else None
+    refresh()  # Babel caches the locale in ``g``, which outlives a request when a test holds the app context
     if g.desk_user is not None:
         g.actor = g.desk_user.actor
     if request.method == "POST":
@@ -191,23 +211,23 @@ def _error_page(exc: Exception) -> tuple[str, int]:
     elif isinstance(exc, DomainError):
         # The services speak English; the one input these pages validate gets its own words.
         status = exc.status
-        detail = t("error.bad_date") if isinstance(exc, ValidationFailed) and "date" in exc.errors \
+        detail = _("The date must look like YYYY-MM-DD.") if isinstance(exc, ValidationFailed) and "date" in exc.errors \
             else exc.detail
     elif isinstance(exc, StaleDataError):
-        status, detail = 409, t("error.detail.409")
+        status, detail = 409, _("Someone changed this at the same time; reload and try again.")
     else:
         log.exception("event=admin_error error=%s path=%s", type(exc).__name__, request.path)
-        status, detail = 500, t("error.detail.500")
+        status, detail = 500, _("Something went wrong on our side; it has been logged.")
     if "desk_user" not in g:
         g.desk_user = None
-    title = _first_known(f"error.title.{status}", "error.title.400" if status < 500 else "error.title.500")
+    title = str(ERROR_TITLES.get(status) or ERROR_TITLES[400 if status < 500 else 500])
     return render_template("admin_error.html", status=status, title=title, detail=detail), status
 
 
 @bp.context_processor
 def _template_helpers() -> dict[str, Any]:
     locale = current_locale()
-    return {"t": t, "label": label, "locale": locale, "html_lang": HTML_LANG[locale],
+    return {"label": label, "locale": locale, "html_lang": HTML_LANG[locale],
             "lang_url": _lang_url, "csrf_token": csrf_token, "local_time": _local_time, "home_url": home_url,
             "desk_user": g.get("desk_user"), "flashes": get_flashed_messages(with_categories=True)}
 
@@ -228,11 +248,11 @@ def _check_csrf() -> None:
     sent = request.form.get("csrf_token", "")
     if not expected or not hmac.compare_digest(str(expected), sent):
         log.info("event=admin_csrf_rejected path=%s", request.path)
-        abort(400, description=t("error.csrf"))
+        abort(400, description=_("The form has expired or came from another page. Go back, reload and try again."))
 
 
-def _login_error(key: str, username: str, status: int) -> tuple[str, int]:
-    return render_template("admin_login.html", error=t(key), username=username, next=_safe_next()), status
+def _login_error(error: str, username: str, status: int) -> tuple[str, int]:
+    return render_template("admin_login.html", error=error, username=username, next=_safe_next()), status
 
 
 def _safe_next() -> str | None:
@@ -244,11 +264,7 @@ def _safe_next() -> str | None:
 
 
 def _error_detail(status: int) -> str:
-    return _first_known(f"error.detail.{status}", "error.detail.other")
-
-
-def _first_known(key: str, fallback: str) -> str:
-    return t(key) if key in MESSAGES else t(fallback)
+    return str(ERROR_DETAILS.get(status, ERROR_DETAILS[None]))
 
 
 def _lang_url(code: str) -> str:
@@ -271,10 +287,11 @@ def _settings() -> Any:
 def init_app(app: Flask) -> None:
     """Mount the desk under /admin; the session cookie is HttpOnly and SameSite=Lax."""
     app.config["SESSION_COOKIE_HTTPONLY"] = True
+    i18n.init_app(app)
     if not app.config.get("SESSION_COOKIE_SAMESITE"):
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    from admin import parcel_views  # noqa: F401  (its routes join this blueprint before it is registered)
-    from admin import board_views  # noqa: F401  (the board's actions and live answers)
-    from admin import admin_views, catalogue_views, worker_views  # noqa: F401  (the administration pages)
+    # Their routes join this blueprint before it is registered: the pharmacy desk, the board's
+    # actions and live answers, and the administration pages.
+    from admin import admin_views, board_views, catalogue_views, parcel_views, worker_views  # noqa: F401
 
     app.register_blueprint(bp)

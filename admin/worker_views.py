@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from admin import administration as adm
 from admin.forms import FormInvalid, field_errors, load, local_datetime, number, text, words
-from admin.i18n import label, t
 from admin.views import bp, page_for
+from admin.vocabulary import label
 from dispatch.qualification import TITLES
 from dispatch.replan import worker_off
 from dispatch.replan_schemas import ABSENCE_REASONS, WorkerOffArgs
@@ -59,7 +60,7 @@ def worker_create() -> Any:
     except (FormInvalid, ValidationFailed, Conflict) as exc:
         session.rollback()
         return _list_page(errors=_errors(exc, WORKER_FIELDS), status=422)
-    flash(t("adm.worker.created", name=worker.name), "info")
+    flash(_("%(name)s added; now give them shifts.", name=worker.name), "info")
     return redirect(url_for("admin.worker", worker_id=worker.id), 303)
 
 
@@ -78,7 +79,7 @@ def worker_update(worker_id: int) -> Any:
         body["active"] = request.form.get("active") == "on"
         return load(WorkerUpdateArgs(), body, WORKER_FIELDS)
 
-    return _edit(worker_id, "worker", change, WORKER_FIELDS, "adm.worker.saved")
+    return _edit(worker_id, "worker", change, WORKER_FIELDS, _("Saved."))
 
 
 @bp.post("/workers/<int:worker_id>/shifts")
@@ -94,7 +95,7 @@ def worker_shift_add(worker_id: int) -> Any:
         return load(WorkerUpdateArgs(), {"shifts": [*existing, {"start": start, "end": end}]},
                     SHIFT_FIELDS, SHIFT_ALIASES)
 
-    return _edit(worker_id, "shift", add, SHIFT_FIELDS, "adm.shift.added", SHIFT_ALIASES)
+    return _edit(worker_id, "shift", add, SHIFT_FIELDS, _("Shift added."), SHIFT_ALIASES)
 
 
 @bp.post("/workers/<int:worker_id>/shifts/<int:shift_id>/remove")
@@ -104,10 +105,10 @@ def worker_shift_remove(worker_id: int, shift_id: int) -> Any:
     def remove() -> Any:
         worker = access_worker(g.desk_user.actor, worker_id)
         if not adm.has_shift(worker, shift_id):
-            raise FormInvalid({"form": t("adm.shift.gone")})
+            raise FormInvalid({"form": _("That shift no longer exists.")})
         return {"shifts": adm.shift_pairs(worker, without=shift_id)}
 
-    return _edit(worker_id, "shift", remove, SHIFT_FIELDS, "adm.shift.removed")
+    return _edit(worker_id, "shift", remove, SHIFT_FIELDS, _("Shift removed."))
 
 
 @bp.post("/workers/<int:worker_id>/off")
@@ -121,7 +122,7 @@ def worker_day_off(worker_id: int) -> Any:
     except (FormInvalid, ValidationFailed) as exc:
         session.rollback()
         return _detail_page(worker_id, form="off", errors=_errors(exc, ("date", "reason")), status=422)
-    flash(t("adm.off.recorded", date=args["date"].isoformat(), reason=label("off_reason", args["reason"])), "info")
+    flash(_("Day off on %(date)s recorded (%(reason)s).", date=args["date"].isoformat(), reason=label("absence", args["reason"])), "info")
     return redirect(url_for("admin.worker", worker_id=worker_id), 303)
 
 
@@ -137,7 +138,7 @@ def _worker_body() -> dict[str, Any]:
     return body
 
 
-def _edit(worker_id: int, form: str, changes: Any, fields: tuple[str, ...], done_key: str,
+def _edit(worker_id: int, form: str, changes: Any, fields: tuple[str, ...], done: str,
           aliases: dict[str, str] | None = None) -> Any:
     """Apply one edit guarded by the form's version; errors back on the page, stale edits reported."""
     version = number(text("version"))
@@ -147,12 +148,12 @@ def _edit(worker_id: int, form: str, changes: Any, fields: tuple[str, ...], done
                       expected_version=version if isinstance(version, int) else None, **args)
     except PreconditionFailed:
         session.rollback()
-        flash(t("adm.worker.stale"), "error")
+        flash(_("Someone changed this worker meanwhile; here is the latest, please try again."), "error")
         return redirect(url_for("admin.worker", worker_id=worker_id), 303)
     except (FormInvalid, ValidationFailed, Conflict) as exc:
         session.rollback()
         return _detail_page(worker_id, form=form, errors=_errors(exc, fields, aliases), status=422)
-    flash(t(done_key), "info")
+    flash(done, "info")
     return redirect(url_for("admin.worker", worker_id=worker_id), 303)
 
 

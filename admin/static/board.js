@@ -12,7 +12,7 @@
 
   function say(key, params) {
     var text = words[key] || key;
-    Object.keys(params || {}).forEach(function (k) { text = text.split("{" + k + "}").join(String(params[k])); });
+    Object.keys(params || {}).forEach(function (k) { text = text.split("%(" + k + ")s").join(String(params[k])); });
     return text;
   }
   function who(id) { return names[id] || ("#" + id); }

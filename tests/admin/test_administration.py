@@ -10,8 +10,6 @@ import re
 import pytest
 from sqlalchemy import select
 
-from admin.admin_messages import ADMIN_MESSAGES
-from admin.i18n import MESSAGES
 from dispatch.models import Worker, WorkerAbsence
 from doorstep.db import session
 from doorstep.models import AuditEntry, User
@@ -378,30 +376,3 @@ def test_choosing_english_is_saved_to_the_account_and_follows_the_user(client, p
     assert sign_in(elsewhere, "dispatcher_sun").status_code == 302
     assert ">Workers</h1>" in _page(elsewhere, "/admin/workers")
 
-
-def test_every_administration_text_has_chinese_and_english_and_no_key_repeats_a_desk_key():
-    from pathlib import Path
-
-    assert all(zh.strip() and en.strip() for zh, en in ADMIN_MESSAGES.values())
-    desk_source = (Path(__file__).resolve().parents[2] / "admin" / "i18n.py").read_text(encoding="utf-8")
-    desk_keys = set(re.findall(r'^\s*"([\w.]+)": \(', desk_source, re.MULTILINE))
-    assert desk_keys and not desk_keys & set(ADMIN_MESSAGES)
-    for name in ("board_messages",):  # the other pages' blocks, where they exist
-        try:
-            other = __import__(f"admin.{name}", fromlist=["*"])
-        except ImportError:
-            continue
-        blocks = [value for value in vars(other).values() if isinstance(value, dict)]
-        assert not any(set(block) & set(ADMIN_MESSAGES) for block in blocks), name
-    assert all(MESSAGES[key] == texts for key, texts in ADMIN_MESSAGES.items())
-
-
-def test_every_key_the_administration_templates_use_is_translated():
-    from pathlib import Path
-
-    folder = Path(__file__).resolve().parents[2] / "admin" / "templates"
-    used = set()
-    for name in ("_admin_macros", "_worker_fields", "_item_fields", "admin_workers", "admin_worker",
-                 "admin_catalogue", "admin_catalogue_item", "admin_districts", "admin_users", "admin_audit"):
-        used |= set(re.findall(r"\bt\('([a-z_.0-9]+)'", (folder / f"{name}.html").read_text(encoding="utf-8")))
-    assert used and not used - set(MESSAGES)
