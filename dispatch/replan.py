@@ -23,7 +23,7 @@ from sqlalchemy import select
 from dispatch.feasibility import breaches
 from dispatch.insertion import cheapest_insertion
 from dispatch.live_state import TASK_STOPS, DistrictDay, current_plan, read_district_day
-from dispatch.locks import district_lock
+from dispatch.locks import district_lock, lock_orders, lock_route_stops
 from dispatch.models import Plan, PlanVersion, Route, Stop
 from dispatch.service import _solve, _time, _tz
 from doorstep.audit import record_access
@@ -152,15 +152,11 @@ def _apply(state: DistrictDay, routes: dict[str, dict[str, Any]], touched: set[s
     plan, tz = state.plan, _tz()
     wid_of = state.index.workers
     order_of = state.index.orders
-    orders = {o.id: o for o in session.scalars(
-        select(Order).where(Order.id.in_(sorted(set(state.before) | set(order_of.values()))))
-        .with_for_update().execution_options(populate_existing=True))}
+    # Re-read under the row locks, in dispatch.locks' order: a report may have come in since the day was read.
+    orders = lock_orders(set(state.before) | set(order_of.values()))
+    lock_route_stops([r.id for r in state.scope])
     after: dict[int, int] = {}
     changed_workers: set[int] = set()
-    for route in state.scope:  # re-read: a report may have come in since the day was read
-        session.refresh(route)
-        for stop in route.stops:
-            session.refresh(stop)
     for pw in touched:
         new = routes.get(pw)
         route = state.route_of.get(pw)

@@ -114,8 +114,9 @@ def _steer(actor: Actor, plan_id: int, order_id: int, action: str, *, worker_id:
             if _breaches(state, changed):
                 raise ValidationFailed("The changed routes would break a rule.",
                                        {"worker_id": ["The routes would not be feasible."]})
-            _keep_pin(plan, order_id, worker.id if action == "pin" and worker else None, action)
             version = _apply(state, changed, set(changed), unassigned, trigger, "steering")
+            # The plan row last (dispatch.locks: orders, stops, then the plan).
+            _keep_pin(plan, order_id, worker.id if action == "pin" and worker else None, action)
             record_access(actor, action, "plan", plan.id, order_ids=[order_id], revision=plan.revision,
                           **({"worker_id": worker.id} if worker else {}))
             session.commit()

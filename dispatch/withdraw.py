@@ -16,6 +16,7 @@ import logging
 
 from sqlalchemy import select
 
+from dispatch.locks import lock_route_stops
 from dispatch.models import Plan, Route, Stop, StopEvent
 from doorstep.db import session
 
@@ -28,6 +29,8 @@ def withdraw_order(order_id: int, kind: str) -> int:
     stops = session.scalars(select(Stop).where(Stop.order_id == order_id)).all()
     if not stops:
         return 0
+    # The caller changed (so locked) the order first; the routes' stops second (dispatch.locks).
+    stops = [stop for stop in lock_route_stops({stop.route_id for stop in stops}) if stop.order_id == order_id]
     reported = set(session.scalars(select(StopEvent.stop_id).where(StopEvent.stop_id.in_([s.id for s in stops]))))
     routes: dict[int, Route] = {}
     deleted = 0

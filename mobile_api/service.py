@@ -19,11 +19,12 @@ from sqlalchemy.orm import selectinload, with_polymorphic
 
 from dispatch import alarms
 from dispatch.alarms import Raised
+from dispatch.locks import lock_orders, lock_route_stops
 from dispatch.models import Route, Stop, StopEvent, Worker
 from doorstep.audit import record_access
 from doorstep.auth import Actor
 from doorstep.db import session
-from doorstep.errors import InvalidTransition, ValidationFailed
+from doorstep.errors import InvalidTransition, NotFound, ValidationFailed
 from mobile_api import evv, records
 from mobile_api import proof as proof_rules
 from mobile_api.access import access_my_stop, find_my_route, my_worker_id
@@ -285,10 +286,11 @@ def record_stop_event(actor: Actor, stop_id: int, *, type: str, at: datetime, la
     made is checked by ``mobile_api.evv`` (accepted, flagged for the office).
     """
     stop = access_my_stop(actor, stop_id)
-    order = session.get(Order, stop.order_id) if stop.order_id is not None else None
     stored = _stored_report(actor, stop, type, event_id)
     if stored is not None:
+        order = session.get(Order, stop.order_id) if stop.order_id is not None else None
         return StopReport(stop, order, stored, created=False)
+    order = _lock_for_report(stop)
 
     rule = _rule_for(stop, type)
     if type == "fail" and not (reason and reason.strip()):
@@ -333,6 +335,18 @@ def record_stop_event(actor: Actor, stop_id: int, *, type: str, at: datetime, la
     log.info("event=stop_event stop_id=%s type=%s order_id=%s worker_id=%s stop_status=%s",
              stop.id, type, stop.order_id, actor.worker_id, stop.status)
     return StopReport(stop, order, event, created=True)
+
+
+def _lock_for_report(stop: Stop) -> Order | None:
+    """Lock the stop's order, then its route's stops, in ``dispatch.locks``' order, and read them again.
+
+    A re-plan writing this route meanwhile is waited for, not deadlocked with; what
+    follows sees what it committed. ``NotFound`` when it took this stop off the route.
+    """
+    orders = lock_orders([stop.order_id] if stop.order_id is not None else [])
+    if stop not in lock_route_stops([stop.route_id]):
+        raise NotFound("No such stop on your routes.")
+    return orders.get(stop.order_id) if stop.order_id is not None else None
 
 
 def _stored_report(actor: Actor, stop: Stop, type: str, event_id: str | None) -> StopEvent | None:

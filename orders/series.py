@@ -164,6 +164,7 @@ def cancel_series(actor: Actor, series_id: int, reason: str | None = None) -> Se
     """Cancel every occurrence that has not started (before ``en_route``), each through the state
     machine and the cancellation rules of ``orders.cancellation``, each with its history row; the
     rest are left as they are and listed."""
+    from dispatch.locks import lock_orders
     from dispatch.withdraw import withdraw_order
     from orders.cancellation import check_cancel
 
@@ -172,6 +173,7 @@ def cancel_series(actor: Actor, series_id: int, reason: str | None = None) -> Se
     series = access_series(actor, series_id)
     if actor.role == "patient" and actor.patient_id != series.patient_id:
         raise NotFound(f"No series {series_id}.")
+    lock_orders([o.id for o in series.orders if o.status in NOT_STARTED])  # every order before any stop
     cancelled: list[int] = []
     left: list[CareOrder] = []
     for order in series.orders:
