@@ -110,6 +110,37 @@ def test_a_dispatcher_moves_pins_and_unassigns_a_task(desk, personas, hospital):
     desk.shot("refused")
 
 
+def test_a_task_is_moved_with_the_keyboard_alone(desk, personas, hospital):
+    """Tab through the board (past the map and the live list) to a task's worker, choose another
+    with the arrow keys, Tab to Move and press Enter: no trap, every step focusable."""
+    plan_id, visits = _planned_day(personas, hospital)
+    visit = visits[0]
+    li, zhou = personas["nurse_li"]["worker_id"], personas["nurse_zhou"]["worker_id"]
+    other = zhou if _worker_of(plan_id, visit) == li else li
+    desk.sign_in("dispatcher_sun")
+    desk.goto(BOARD)
+    focused = "document.activeElement.id"
+    for _ in range(300):
+        desk.page.keyboard.press("Tab")
+        if desk.page.evaluate(focused) == f"steer-{visit}":
+            break
+    else:
+        raise AssertionError(f"Tab never reached the worker of order #{visit}")
+    for _ in range(5):
+        if desk.page.evaluate("document.activeElement.value") == str(other):
+            break
+        desk.page.keyboard.press("ArrowDown" if desk.page.evaluate(
+            "document.activeElement.selectedIndex < document.activeElement.options.length - 1") else "ArrowUp")
+    assert desk.page.evaluate("document.activeElement.value") == str(other)
+    desk.page.keyboard.press("Tab")
+    assert desk.page.evaluate("document.activeElement.dataset.action") == "move"
+    desk.shot("move-focused")
+    with desk.page.expect_navigation():
+        desk.page.keyboard.press("Enter")
+    expect(desk.page.locator(".flash")).to_contain_text(f"Order #{visit} moved")
+    assert _worker_of(plan_id, visit) == other
+
+
 def test_a_dispatcher_replans_a_district_and_marks_a_worker_off(desk, personas, hospital):
     plan_id, _ = _planned_day(personas, hospital)
     zhou = personas["nurse_zhou"]["worker_id"]
