@@ -8,6 +8,13 @@ every scheduled order still to be served is a task again, keeping its window
 (a promise), with the highest priority so it is the last to be left out, and
 pinned to its worker unless the plan allows reassignment. A parcel already
 picked up is a delivery without pickup, always pinned: it is in that courier's bag.
+If its window can no longer be kept it loses it (late beats not at all), and if
+its courier is past the end of their shift it is no task at all: the drop-off
+stays on their route as it is (``dispatch.replan`` never drops or moves it).
+
+Where an order is planned (``before``) counts only its stops still to be done: a
+parcel delivered again after a failed attempt keeps that attempt's stops as the
+record of the day, and its new attempt is planned like any order waiting.
 """
 from __future__ import annotations
 
@@ -28,6 +35,7 @@ PROMISED_PRIORITY = 100
 TASK_STOPS = ("visit", "pickup", "dropoff")
 # Orders whose planned stops are re-planned; a parcel picked up keeps only its drop-off.
 REPLANNED = {"scheduled", "picked_up", "out_for_delivery"}
+CLOSED_STOP = ("done", "failed")  # an attempt's stop that is over: the record, never re-planned
 
 
 @dataclass
@@ -41,8 +49,11 @@ class DistrictDay:
     routes: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)  # problem worker -> stops
     route_of: dict[str, Route] = field(default_factory=dict)  # problem worker -> its route row
     scope: list[Route] = field(default_factory=list)  # the plan's routes of the district's workers
-    before: dict[int, int] = field(default_factory=dict)  # order id -> worker id, as planned
+    before: dict[int, int] = field(default_factory=dict)  # order id -> worker id of its stops still to do
     promised: set[int] = field(default_factory=set)  # scheduled orders re-planned here
+    in_hand: dict[int, int] = field(default_factory=dict)  # parcel picked up -> its route's id
+    where: dict[int, int] = field(default_factory=dict)  # order id -> route id of its stops still to do
+    planned_stops: set[int] = field(default_factory=set)  # ids of the scope's task stops planned when read
 
     def task_id(self, order_id: int) -> str | None:
         return next((t for t, o in self.index.orders.items() if o == order_id), None)
@@ -71,18 +82,24 @@ def read_district_day(plan: Plan, district: str, now: datetime, *, allow_reassig
     order_ids = {s.order_id for r in scope for s in r.stops if s.order_id is not None}
     orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(sorted(order_ids))))}
     replanned: dict[int, Order] = {}
-    in_hand: set[int] = set()
+    in_hand: dict[int, int] = {}
     before: dict[int, int] = {}
+    where: dict[int, int] = {}
+    planned_stops: set[int] = set()
     for route in scope:
         for stop in route.stops:
             order = orders.get(stop.order_id) if stop.order_id else None
             if order is None or stop.type not in TASK_STOPS or order.status == "cancelled":
                 continue
-            before[order.id] = route.worker_id
+            if stop.status in CLOSED_STOP:
+                continue  # a finished attempt's stop (a re-delivered parcel's failed one): not where it is planned
+            before[order.id], where[order.id] = route.worker_id, route.id
+            if stop.status == "planned":
+                planned_stops.add(stop.id)
             if stop.status == "planned" and order.status in REPLANNED:
                 replanned[order.id] = order
                 if order.status != "scheduled":
-                    in_hand.add(order.id)
+                    in_hand[order.id] = route.id
     doc, index = build_day_problem(plan.date, [district], extra_orders=list(replanned.values()), matrices=False)
     shifts = {w["id"]: (datetime.fromisoformat(w["shift"][0]), datetime.fromisoformat(w["shift"][1]))
               for w in doc["workers"]}
@@ -95,7 +112,8 @@ def read_district_day(plan: Plan, district: str, now: datetime, *, allow_reassig
         return next((pw for pw in ids if moment and shifts[pw][0] <= moment <= shifts[pw][1]), ids[0] if ids else None)
 
     state = DistrictDay(plan, district, plan.date, doc, index, problem=None,  # type: ignore[arg-type]
-                        scope=scope, before=before, promised=set(replanned))
+                        scope=scope, before=before, promised=set(replanned), in_hand=in_hand, where=where,
+                        planned_stops=planned_stops)
     # Where each worker is: the end of their last fixed stop, or home; never before now.
     gone: set[str] = set()
     for route in scope:
@@ -123,32 +141,39 @@ def read_district_day(plan: Plan, district: str, now: datetime, *, allow_reassig
             continue
         w["en_route"] = {"location": location, "time": at.astimezone(tz).replace(microsecond=0).isoformat()}
     doc["workers"] = [w for w in doc["workers"] if w["id"] not in gone]
+    # A route whose worker is gone for the day is not re-planned: what it still holds moves or
+    # drops (``dispatch.replan``), except parcels in that courier's bag.
+    state.route_of = {pw: r for pw, r in state.route_of.items() if pw not in gone}
     pins = {int(k): int(v) for k, v in ((plan.summary or {}).get("pins") or {}).items()}  # dispatch/steering.py
+    left_with_courier: set[str] = set()
     for task in doc["tasks"]:
         order_id = index.orders[task["id"]]
         if order_id not in replanned:
             continue
         task["priority"] = PROMISED_PRIORITY
         pw = next((p for p, r in state.route_of.items() if r.worker_id == before[order_id]), None)
-        if pw in gone:
-            pw = None
         if order_id in in_hand:
+            if pw is None:  # the courier is off or past their shift: the drop-off stays as it is
+                left_with_courier.add(task["id"])
+                continue
             task.pop("pickup", None)
             task.pop("max_ride", None)  # the ride began at the pharmacy; the courier delivers it as soon as they can
         pinned = pins.get(order_id) == before[order_id]  # a dispatcher pinned it to this worker
         if pw is not None and (order_id in in_hand or not allow_reassign or pinned):
             task["pinned_worker"] = pw
+    doc["tasks"] = [t for t in doc["tasks"] if t["id"] not in left_with_courier]
+    for task_id in left_with_courier:
+        index.orders.pop(task_id)
     doc["tasks"].extend(extra_tasks or [])
     for loc in extra_locations or []:
         if loc["id"] not in index.points:
             index.points[loc["id"]] = (loc["lat"], loc["lon"])
             doc["locations"].append(loc)
     add_matrices(doc)
+    _late_parcels_lose_their_window(doc, index, set(in_hand))
     state.problem = parse_problem(doc)
     known = {t.id for t in state.problem.tasks}
     for pw, route in state.route_of.items():
-        if pw in gone:
-            continue
         stops = []
         for s in route.stops:
             if s.status != "planned" or s.type not in TASK_STOPS or s.order_id not in replanned:
@@ -158,6 +183,23 @@ def read_district_day(plan: Plan, district: str, now: datetime, *, allow_reassig
                 stops.append((s.type, tid, int(s.start.timestamp()) if s.start else 0))
         state.routes[pw] = stops
     return state
+
+
+def _late_parcels_lose_their_window(doc: dict[str, Any], index: ProblemIndex, in_hand: set[int]) -> None:
+    """A parcel in a courier's bag whose window ends before the courier could reach the door from
+    where they are (now) may be delivered any time in the shift: otherwise no route keeps it."""
+    workers = {w["id"]: w for w in doc["workers"]}
+    at = {loc["id"]: n for n, loc in enumerate(doc["locations"])}
+    for task in doc["tasks"]:
+        worker = workers.get(task.get("pinned_worker") or "")
+        dropoff = task.get("dropoff") or {}
+        if index.orders.get(task["id"]) not in in_hand or worker is None or not dropoff.get("windows"):
+            continue
+        where = worker.get("en_route") or {"location": worker["start"], "time": worker["shift"][0]}
+        travel_s = doc["matrices"][worker["kind"]]["durations"][at[where["location"]]][at[dropoff["location"]]]
+        soonest = datetime.fromisoformat(where["time"]).timestamp() + float(travel_s)
+        if all(datetime.fromisoformat(end).timestamp() < soonest for _start, end in dropoff["windows"]):
+            dropoff.pop("windows")
 
 
 def worker_ids(state: DistrictDay) -> dict[str, int]:

@@ -24,6 +24,7 @@ from dispatch.feasibility import breaches
 from dispatch.insertion import cheapest_insertion
 from dispatch.live_state import TASK_STOPS, DistrictDay, current_plan, read_district_day
 from dispatch.locks import district_lock, lock_orders, lock_route_stops
+from dispatch.meanwhile import Meanwhile, planned_now
 from dispatch.models import Plan, PlanVersion, Route, Stop
 from dispatch.service import _solve, _time, _tz
 from doorstep.audit import record_access
@@ -148,14 +149,16 @@ def order_changed(order: Order, from_status: str | None, to_status: str) -> None
 def _apply(state: DistrictDay, routes: dict[str, dict[str, Any]], touched: set[str],
            unassigned: list[dict[str, Any]], trigger: str, kind: str) -> PlanVersion:
     """Write the routes of the ``touched`` problem workers (plan documents' routes) as the plan's next
-    revision: fixed stops kept, planned stops reused where the same stop stays on the same route."""
+    revision: fixed stops kept, planned stops reused where the same stop stays on the same route.
+
+    The day is read again under the row locks of ``dispatch.locks`` (orders, then the
+    scope's stops): the field may have reported stops while the optimiser ran, and
+    what it reported wins over the solution (``dispatch.meanwhile``).
+    """
     plan, tz = state.plan, _tz()
     wid_of = state.index.workers
-    order_of = state.index.orders
-    # Re-read under the row locks, in dispatch.locks' order: a report may have come in since the day was read.
-    orders = lock_orders(set(state.before) | set(order_of.values()))
-    lock_route_stops([r.id for r in state.scope])
-    after: dict[int, int] = {}
+    orders = lock_orders(set(state.before) | set(state.index.orders.values()))
+    field = Meanwhile.read(state, orders, lock_route_stops([r.id for r in state.scope]))
     changed_workers: set[int] = set()
     for pw in touched:
         new = routes.get(pw)
@@ -166,25 +169,23 @@ def _apply(state: DistrictDay, routes: dict[str, dict[str, Any]], touched: set[s
             route = Route(plan_id=plan.id, worker_id=wid_of[pw])
             session.add(route)
             plan.routes.append(route)
-        changed_workers |= _rewrite(route, new, state, orders, tz)
-    # Promised orders whose stops sit on a route no longer in the problem (the worker is off).
+        changed_workers |= _rewrite(route, new, state, field, tz)
+    # Promised orders whose stops sit on a route no longer in the problem (the worker is off, or
+    # past their shift), unless under way with that worker (a parcel in the bag).
     for route in state.scope:
         if route in state.route_of.values():
             continue
         for stop in list(route.stops):
-            if stop.status == "planned" and stop.order_id in state.promised:
+            if stop.status == "planned" and stop.order_id in state.promised and not field.keeps(stop):
                 _check_planned(stop)
                 route.stops.remove(stop)
                 changed_workers.add(route.worker_id)
     session.flush()
-    for route in plan.routes:
-        for stop in route.stops:
-            if stop.order_id and stop.type in TASK_STOPS:
-                after[stop.order_id] = route.worker_id
-    diff = _diff(state, after, unassigned, orders)
-    for entry in diff["added"]:
-        order = orders[entry["order_id"]]
-        if order.status == PLANNABLE[order.kind]:
+    after = planned_now(plan.id)
+    diff = _diff(state, after, unassigned, orders, field.changed)
+    for order_id in sorted(after):
+        order = orders.get(order_id)
+        if order is not None and order.status == PLANNABLE[order.kind]:  # added, or a new attempt
             change_status(order, "scheduled", actor=None, reason=f"plan {plan.id} revision {plan.revision + 1}")
     for entry in diff["dropped"]:
         order = orders[entry["order_id"]]
@@ -208,16 +209,20 @@ def _apply(state: DistrictDay, routes: dict[str, dict[str, Any]], touched: set[s
     return version
 
 
-def _rewrite(route: Route, new: dict[str, Any] | None, state: DistrictDay, orders: dict[int, Order],
-             tz: Any) -> set[int]:
-    """Replace the planned part of ``route`` by ``new``'s stops; the worker's id if anything changed."""
-    fixed = [s for s in route.stops if s.status != "planned"]
-    start_row = next((s for s in route.stops if s.type == "start"), None)
-    planned = {}
-    for s in route.stops:
+def _rewrite(route: Route, new: dict[str, Any] | None, state: DistrictDay, field: Meanwhile, tz: Any) -> set[int]:
+    """Replace the planned part of ``route`` by ``new``'s stops; the worker's id if anything changed.
+
+    Fixed stops keep their order (their sequence: the order they were done in). A planned
+    stop the solution does not place here is deleted, unless ``field.keeps`` it (not this
+    re-plan's to move, or under way with this worker): those stay, before the route's end.
+    """
+    stops = sorted(route.stops, key=lambda s: s.sequence)
+    start_row = next((s for s in stops if s.type == "start"), None)
+    fixed = [s for s in stops if s.status != "planned" and s is not start_row]
+    planned: dict[tuple[str, int | None], list[Stop]] = {}
+    for s in stops:
         if s.status == "planned" and s is not start_row:
             planned.setdefault((s.type, s.order_id), []).append(s)
-    keep_ids: set[int] = set()
     sequence: list[Stop] = []
     if start_row is not None:
         sequence.append(start_row)
@@ -231,6 +236,8 @@ def _rewrite(route: Route, new: dict[str, Any] | None, state: DistrictDay, order
                                 end=_time(d.get("departure"), tz))
             continue
         order_id = state.index.orders.get(d.get("task") or "")
+        if not field.may_plan(route, d["type"], order_id):
+            continue
         reuse = planned.get((d["type"], order_id))
         stop = reuse.pop(0) if reuse else None
         lat, lon = state.index.points.get(d.get("location") or "", (None, None))
@@ -242,16 +249,20 @@ def _rewrite(route: Route, new: dict[str, Any] | None, state: DistrictDay, order
             changed = True
         else:
             changed |= _set(stop, **fields)
-        keep_ids.add(id(stop))
         sequence.append(stop)
+    kept = []
     for rows in planned.values():
         for stop in rows:
-            if stop.order_id is not None and stop.order_id not in state.promised and stop.order_id in orders:
-                sequence.append(stop)  # not ours to move (another district's order); keep it
+            if field.keeps(stop):
+                kept.append(stop)
                 continue
             _check_planned(stop)
             route.stops.remove(stop)
             changed = True
+    if kept:
+        log.warning("event=planned_stops_kept route_id=%s stops=%s", route.id, ",".join(str(s.id) for s in kept))
+        end = len(sequence) - 1 if sequence and sequence[-1].type == "end" else len(sequence)
+        sequence[end:end] = kept
     for n, stop in enumerate(sequence):
         if stop.sequence != n:
             stop.sequence = n
@@ -277,17 +288,20 @@ def _check_planned(stop: Stop) -> None:
 
 
 def _diff(state: DistrictDay, after: dict[int, int], unassigned: list[dict[str, Any]],
-          orders: dict[int, Order]) -> dict[str, list[dict[str, Any]]]:
+          orders: dict[int, Order], elsewhere: set[int]) -> dict[str, list[dict[str, Any]]]:
+    """What this revision changed; orders another writer changed meanwhile (``elsewhere``) are theirs to tell."""
     reasons = {state.index.orders.get(u["task"]): u for u in unassigned}
     added, moved, dropped = [], [], []
     for order_id, worker_id in sorted(after.items()):
+        if order_id in elsewhere:
+            continue
         was = state.before.get(order_id)
         if was is None and order_id in state.index.orders.values():
             added.append({"order_id": order_id, "to_worker_id": worker_id})
         elif was is not None and was != worker_id:
             moved.append({"order_id": order_id, "from_worker_id": was, "to_worker_id": worker_id})
     for order_id, was in sorted(state.before.items()):
-        if order_id not in after and order_id in state.promised:
+        if order_id not in after and order_id in state.promised and order_id not in elsewhere:
             u = reasons.get(order_id, {})
             dropped.append({"order_id": order_id, "from_worker_id": was,
                             "reason": u.get("reason", "not_worth_serving"),
