@@ -345,11 +345,19 @@ class Day:
     # --- the plan watcher ------------------------------------------------------------------
 
     def take_snapshot(self, plan: dict[str, Any]) -> None:
-        """No task on two workers in this plan: a visit on one route, a parcel's stops on one route."""
+        """No task on two workers in this plan: a visit on one route, a parcel's stops on one route.
+
+        A failed attempt is a task of its own: a parcel delivered again after a failed drop-off
+        may go with another courier, while the first attempt's stops stay on the first route as
+        the record (a route holding a failed stop of the order: its stops over, done or failed).
+        """
         owners: dict[int, set[int]] = {}
         for route in plan.get("routes", []):
+            failed = {s.get("order_id") for s in route["stops"] if s["status"] == "failed"}
             for stop in route["stops"]:
                 if stop["type"] in TASK_STOPS and stop.get("order_id") is not None:
+                    if stop["order_id"] in failed and stop["status"] in ("done", "failed"):
+                        continue
                     owners.setdefault(stop["order_id"], set()).add(route["worker_id"])
         with self.ledger.lock:
             self.ledger.snapshots += 1
