@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from webargs.flaskparser import FlaskParser
 
 from doorstep.auth import current_actor
-from doorstep.db import session
+from doorstep.db import add_row, session
 from doorstep.errors import Conflict, ValidationFailed, http_exception_response
 from doorstep.models import IdempotencyRecord
 
@@ -147,8 +147,10 @@ def _body_sha256() -> str:
 def _replay(key: str) -> Response | None:
     if len(key) > 255:
         raise ValidationFailed("Idempotency-Key is too long.", {"Idempotency-Key": ["At most 255 characters."]})
-    record = session.scalar(select(IdempotencyRecord).where(
-        IdempotencyRecord.user_id == current_actor().user_id, IdempotencyRecord.key == key))
+    stored = IdempotencyRecord.__table__.c  # columns, not the entity: every create pays this lookup
+    record = session.execute(select(stored.body_sha256, stored.path, stored.method, stored.status,
+                                    stored.response_body)
+                             .where(stored.user_id == current_actor().user_id, stored.key == key)).first()
     if record is None:
         return None
     if record.body_sha256 != _body_sha256() or record.path != request.path or record.method != request.method:
@@ -160,9 +162,9 @@ def _replay(key: str) -> Response | None:
 
 
 def _remember(key: str, response: Response) -> None:
-    session.add(IdempotencyRecord(user_id=current_actor().user_id, key=key, method=request.method,
-                                  path=request.path, body_sha256=_body_sha256(),
-                                  status=response.status_code, response_body=response.get_json(silent=True)))
+    add_row(IdempotencyRecord.__table__, user_id=current_actor().user_id, key=key, method=request.method,
+            path=request.path, body_sha256=_body_sha256(), status=response.status_code,
+            response_body=response.get_json(silent=True))
 
 
 # Request bodies: a care order or a parcel is a few kilobytes, so 256 KiB leaves room and a

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from doorstep.db import Base, session, utcnow
+from doorstep.db import Base, add_row, utcnow
 
 ORDER_CREATED = "order.created"
 ORDER_STATUS_CHANGED = "order.status_changed"
@@ -100,12 +100,11 @@ class WebhookDelivery(Base):
     subscription: Mapped[WebhookSubscription] = relationship()
 
 
-def record_event(order: Any, event_type: str, from_status: str | None, to_status: str, at: datetime) -> OutboxEvent:
-    """Add the outbox row for a change of ``order`` (already flushed: it has its id and new version)."""
-    event = OutboxEvent(type=event_type, order_id=order.id, kind=order.kind, from_status=from_status,
-                        to_status=to_status, version=order.version, at=at)
-    session.add(event)
-    return event
+def record_event(order: Any, event_type: str, from_status: str | None, to_status: str, at: datetime) -> None:
+    """Add the outbox row for a change of ``order`` (already flushed: it has its id and new version);
+    written with the transaction (``doorstep.db.add_row``)."""
+    add_row(OutboxEvent.__table__, type=event_type, order_id=order.id, kind=order.kind, from_status=from_status,
+            to_status=to_status, version=order.version, at=at)
 
 
 def event_body(event: OutboxEvent) -> dict[str, Any]:

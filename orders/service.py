@@ -26,9 +26,9 @@ from doorstep.geography import districts, geocode_line
 from orders.access import (
     access_care_order,
     access_me,
+    access_me_at,
     access_order,
     access_pharmacy,
-    find_patient_address,
     is_triage_nurse,
     visible_orders,
 )
@@ -138,12 +138,12 @@ def place_care_order(actor: Actor, *, service_code: str, address_id: int, window
 
     _require(actor, "patient")
     now = now or utcnow()
-    patient = access_me(actor, lock=True)  # locked now for the open-order count below: one round trip less
+    # The patient locked now for the open-order count below, and the address, in one round trip.
+    patient, address = access_me_at(actor, address_id)
     errors: dict[str, list[str]] = {}
     item = bookable_item(service_code)
     if item is None:
         errors["service_code"] = ["No such service in the catalogue."]
-    address = find_patient_address(patient.id, address_id)
     if address is None:
         errors["address_id"] = ["No such address of yours."]
     errors.update(booking_errors(window_start, window_end, rules=booking_rules(), now=now,
