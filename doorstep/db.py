@@ -8,10 +8,11 @@ transaction that made it necessary has committed.
 """
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from sqlalchemy import JSON, DateTime, MetaData, Table, create_engine, event, insert
+from sqlalchemy import JSON, DateTime, MetaData, Table, bindparam, create_engine, event, insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -123,13 +124,28 @@ def _write_pending_rows(sess: Session) -> None:
         return
     sess.flush()  # rows they refer to (a new user, a new order) go first
     connection = sess.connection()
-    inserts = [insert(table).values(rows) for (table, _keys), rows in pending.items()]
-    if connection.dialect.name == "postgresql" and len(inserts) > 1:
-        # One round trip for all of them: PostgreSQL runs INSERTs inside WITH (data-modifying CTEs).
-        ctes = [statement.cte(f"pending_{n}") for n, statement in enumerate(inserts[:-1])]
-        inserts = [inserts[-1].add_cte(*ctes)]
-    for statement in inserts:
-        connection.execute(statement)
+    if connection.dialect.name != "postgresql":
+        for (table, _keys), rows in pending.items():
+            connection.execute(insert(table), rows)  # executemany, one statement per table
+        return
+    shape = tuple((table, keys, len(rows)) for (table, keys), rows in pending.items())
+    params = {f"r{n}_{key}": value for n, row in enumerate(r for rows in pending.values() for r in rows)
+              for key, value in row.items()}
+    connection.execute(_rows_in_one_statement(shape), params)
+
+
+@functools.lru_cache(maxsize=256)
+def _rows_in_one_statement(shape: tuple[tuple[Table, tuple[str, ...], int], ...]) -> Any:
+    """One INSERT per table, all but the last inside WITH (PostgreSQL's data-modifying CTEs): one
+    round trip. Built once per shape (which tables, which columns, how many rows) and with named
+    parameters, so SQLAlchemy compiles it once too (a multi-row VALUES it compiles each time)."""
+    inserts, n = [], 0
+    for table, keys, count in shape:  # a table's rows in one VALUES list: their ids follow the order they came
+        rows = [{key: bindparam(f"r{n + i}_{key}", type_=table.c[key].type) for key in keys} for i in range(count)]
+        inserts.append(insert(table).values(rows if count > 1 else rows[0]))  # one row: cacheable
+        n += count
+    ctes = [statement.cte(f"pending_{n}") for n, statement in enumerate(inserts[:-1])]
+    return inserts[-1].add_cte(*ctes) if ctes else inserts[-1]
 
 
 @event.listens_for(Session, "before_commit")
