@@ -80,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (default 4)")
     parser.add_argument("--patients", type=int, default=50, help="patients placing orders (default 50)")
+    parser.add_argument("--worker-class", default="gthread",
+                        help="gunicorn worker class: gthread, as gunicorn.conf.py (the Procfile's web) has it, or sync")
+    parser.add_argument("--gthreads", type=int, default=4, help="threads per worker with gthread (default 4)")
     parser.add_argument("--port", type=int, default=8731)
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -90,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     server = None
     try:
         patients = _prepare(env, args.patients)
-        server = _serve(env, args.workers, args.port)
+        server = _serve(env, args)
         figures = _load(work, patients, args)
         figures["orders_in_database"] = _count_orders(env)
     finally:
@@ -150,11 +153,14 @@ json.dump(out, sys.stdout)
     return [tuple(p) for p in json.loads(result.stdout)]
 
 
-def _serve(env: dict[str, str], workers: int, port: int) -> subprocess.Popen[bytes]:
-    bin_dir = Path(sys.executable).parent
+def _serve(env: dict[str, str], args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    """gunicorn with the project's gunicorn.conf.py (the Procfile's web), the bench's workers and port."""
+    bin_dir, port = Path(sys.executable).parent, args.port
     server = subprocess.Popen(
-        [str(bin_dir / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--log-level", "warning",
-         "doorstep.wsgi:app"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [str(bin_dir / "gunicorn"), "-c", str(Path(__file__).resolve().parents[1] / "gunicorn.conf.py"),
+         "-w", str(args.workers), "-k", args.worker_class, "--threads", str(args.gthreads),
+         "-b", f"127.0.0.1:{port}", "--log-level", "warning", "doorstep.wsgi:app"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -212,7 +218,8 @@ def _report(f: dict[str, Any], args: argparse.Namespace) -> None:
     committed = ok <= f["orders_in_database"] <= ok + args.connections
     print(f"failed requests (non-2xx or socket errors): {f['errors']}; orders in the database: "
           f"{f['orders_in_database']} (every 201 committed, nothing else written: {'yes' if committed else 'NO'})")
-    print(f"setup: gunicorn {args.workers} sync workers, wrk {args.threads} thread(s) x {args.connections} "
+    kind = f"gthread workers x {args.gthreads} threads" if args.worker_class == "gthread" else "sync workers"
+    print(f"setup: gunicorn {args.workers} {kind}, wrk {args.threads} thread(s) x {args.connections} "
           f"connections, {args.patients} patients, database {'PostgreSQL' if os.environ.get('DATABASE_URL') else 'SQLite'}")
 
 
