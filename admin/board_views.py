@@ -5,7 +5,7 @@ Each action is a form with the session's CSRF token (checked for every POST in
 function the API calls: steering (``dispatch.steering``), re-plans and absences
 (``dispatch.replan``), visit-verification decisions (``mobile_api.evv``), alarms
 (``dispatch.alarms``). A refusal (422, 409) comes back to the board as a message
-at the top; nothing changes. The page works without script; with it, the map is
+at the top, in the page's language (``admin.messages``); nothing changes. The page works without script; with it, the map is
 drawn (Leaflet, served from this origin) and the live feed adds SOS, lateness and
 exceptions as they happen.
 """
@@ -17,10 +17,12 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from marshmallow import ValidationError
 from werkzeug.wrappers import Response
 
 from admin import board_live, service
+from admin.messages import knows, translate, translate_all
 from admin.views import SECURITY_HEADERS, bp, desk_page
 from admin.vocabulary import VOCABULARY, label
 from doorstep.api import unit_of_work
@@ -205,8 +207,19 @@ def _load(schema: Any, data: dict[str, Any]) -> dict[str, Any]:
 
 def _refused(exc: DomainError, day: str) -> Response:
     session.rollback()
-    flash(_("Not done: %(detail)s", detail=exc.detail), "error")
+    flash(_("Not done: %(detail)s", detail=_refusal(exc)), "error")
     return _back(day)
+
+
+def _refusal(exc: DomainError) -> str:
+    """What was refused, translated: its detail, or each named field's messages when the detail is
+    not one we know (the schema's, joined by ``_load``)."""
+    if not exc.errors or knows(exc.detail):
+        return translate(exc.detail)
+    names = {"worker_id": _("Worker"), "district": _("District"), "date": _("Date"), "reason": _("Reason"),
+             "action": _("Action"), "plan_id": pgettext("plan number", "Plan")}
+    return "; ".join(_("%(field)s: %(message)s", field=names.get(field, field), message=translate_all(messages))
+                     for field, messages in exc.errors.items())
 
 
 def _back(day: str) -> Response:

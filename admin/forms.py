@@ -6,7 +6,8 @@ nothing the API would refuse. Errors, from the schema or the service, come keyed
 the API's field paths (``home.lat``, ``shifts.2.end``, ``eligibility.codes.0``) and
 are turned into the form's field names (``home_lat``, ``shifts_end``,
 ``eligibility_codes``): the path's names joined by ``_``, indexes dropped. A path
-the form has no field for is shown at the top of the form (``form``).
+the form has no field for is shown at the top of the form (``form``). The messages
+are the API's English ones, shown in the page's language (``admin.messages``).
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from flask import request
 from flask_babel import gettext as _
 from flask_babel import pgettext
 
+from admin.messages import translate_all
 from doorstep.errors import flatten_messages
 
 _INT = re.compile(r"^-?\d{1,12}$")
@@ -91,14 +93,14 @@ def load(schema: marshmallow.Schema, data: Mapping[str, Any], fields: Collection
 
 def field_errors(errors: Mapping[str, Any], fields: Collection[str],
                  aliases: Mapping[str, str] | None = None) -> dict[str, str]:
-    """API field paths → the form's field names, each with its messages in one line."""
+    """API field paths → the form's field names, each with its messages, translated, in one line."""
     out: dict[str, str] = {}
     for path, messages in errors.items():
         name = "_".join(part for part in str(path).split(".") if not part.isdigit())
         name = (aliases or {}).get(name, name)
         if name not in fields:
             name = "form"
-        detail = "; ".join(map(str, messages)) if isinstance(messages, (list, tuple)) else str(messages)
+        detail = translate_all(messages)
         out[name] = f"{out[name]} {detail}" if name in out \
             else pgettext("invalid input", "%(detail)s", detail=detail)
     return out

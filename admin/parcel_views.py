@@ -18,10 +18,12 @@ from zoneinfo import ZoneInfo
 import marshmallow
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 from werkzeug.wrappers import Response
 
 from admin import parcels as desk
 from admin.forms import FormInvalid
+from admin.messages import translate_all
 from admin.views import bp, parcel_page
 from admin.vocabulary import label
 from doorstep.api import unit_of_work
@@ -160,7 +162,8 @@ def _act(order_id: int, form: str, action: Any, done: str) -> Any:
         return _detail_page(order_id, form=form, errors=exc.fields, status=422)
     except ValidationFailed as exc:
         session.rollback()
-        return _detail_page(order_id, form=form, errors=_field_errors(exc.errors), status=422)
+        return _detail_page(order_id, form=form, errors=_field_errors(exc.errors or {"form": [exc.detail]}),
+                            status=422)
     except (InvalidTransition, Conflict):
         session.rollback()
         flash(_("This parcel's status has changed (someone may just have handled it); check it and try again."), "error")
@@ -193,19 +196,21 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def _field_errors(errors: dict[str, Any]) -> dict[str, str]:
-    """API field names (``window.end``, ``reason``) as the form's (``end``, ``reason``), in words."""
+    """API field names (``window.end``, ``reason``) as the form's (``end``, ``reason``), in the page's words."""
     fields: dict[str, str] = {}
     for name, messages in errors.items():
         field = {"window.start": "start", "window.end": "end", "window": "end"}.get(name, name)
         if field not in ("reason", "date", "start", "end"):
             field = "form"
-        detail = "; ".join(messages) if isinstance(messages, list) else str(messages)
+        detail = translate_all(messages)
         fields[field] = _form_error(field) % {"detail": detail}
     return fields
 
 
 def _form_error(field: str) -> str:
     """The words of a field's error, translated, with ``%(detail)s`` left for the API's own."""
+    if field == "reason" and _text("reason"):  # given, yet refused (too long): say why
+        return pgettext("invalid input", "%(detail)s")
     return {"reason": _("Give a reason."), "date": _("The date must look like YYYY-MM-DD. %(detail)s"),
             "start": _("The start is not valid: %(detail)s"), "end": _("The window is not valid: %(detail)s"),
             }.get(field) or _("Could not save: %(detail)s")

@@ -41,6 +41,7 @@ from werkzeug.wrappers import Response
 
 from admin import i18n, service
 from admin.i18n import HTML_LANG, choose_locale, current_locale
+from admin.messages import translate
 from admin.vocabulary import label
 from doorstep.api import unit_of_work
 from doorstep.db import session
@@ -209,10 +210,11 @@ def _error_page(exc: Exception) -> tuple[str, int]:
         custom = exc.description != type(exc).description
         detail = exc.description if custom else _error_detail(status)
     elif isinstance(exc, DomainError):
-        # The services speak English; the one input these pages validate gets its own words.
+        # The services speak English (admin.messages translates them); the one input these pages
+        # validate gets its own words.
         status = exc.status
         detail = _("The date must look like YYYY-MM-DD.") if isinstance(exc, ValidationFailed) and "date" in exc.errors \
-            else exc.detail
+            else translate(exc.detail)
     elif isinstance(exc, StaleDataError):
         status, detail = 409, _("Someone changed this at the same time; reload and try again.")
     else:

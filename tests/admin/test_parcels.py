@@ -187,11 +187,11 @@ def test_a_bad_redelivery_window_is_shown_next_to_its_field(pharmacist, rows):
                      {"date": "2026-11-24", "start": "12:00", "end": "09:00"})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert re.search(rf'id="redeliver-{parcel.id}-end-error">时间窗口无效：Must be after the start.<', html)
+    assert re.search(rf'id="redeliver-{parcel.id}-end-error">时间窗口无效：必须晚于开始时间。<', html)
     assert 'value="12:00"' in html  # what was typed is kept
     past = _post(pharmacist, f"/admin/parcels/{parcel.id}/redeliver",
                  {"date": "2026-11-19", "start": "09:00", "end": "12:00"})
-    assert past.status_code == 422 and "Is over already." in past.get_data(as_text=True)
+    assert past.status_code == 422 and "时间窗口无效：已经过去了。" in past.get_data(as_text=True)
     garbled = _post(pharmacist, f"/admin/parcels/{parcel.id}/redeliver", {"date": "tomorrow", "start": "9", "end": ""})
     assert garbled.status_code == 422
     assert re.search(rf'id="redeliver-{parcel.id}-date-error"', garbled.get_data(as_text=True))

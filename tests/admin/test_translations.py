@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -23,9 +23,10 @@ ADMIN = ROOT / "admin"
 TRANSLATIONS = ADMIN / "translations"
 ZH_PO = TRANSLATIONS / "zh" / "LC_MESSAGES" / "messages.po"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
-# The same keywords as `make translations` passes to pybabel extract (checked below).
+# The same keywords as `make translations` passes to pybabel extract (checked below), with
+# pybabel's default N_: the API's messages that admin.messages translates where they are shown.
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "pgettext": ((1, "c"), 2),
-            "npgettext": ((1, "c"), 2, 3), "lazy_gettext": None, "lazy_pgettext": ((1, "c"), 2)}
+            "npgettext": ((1, "c"), 2, 3), "lazy_gettext": None, "lazy_pgettext": ((1, "c"), 2), "N_": None}
 
 
 def _used() -> dict[tuple[str | None, str], str]:
@@ -100,6 +101,7 @@ def test_the_committed_mo_files_are_compiled_from_their_po_files():
 def test_make_translations_extracts_with_the_same_keywords_and_the_package_ships_the_catalogues():
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     assert "-k lazy_gettext -k lazy_pgettext:1c,2" in makefile
+    assert "--no-default-keywords" not in makefile and "N_" in DEFAULT_KEYWORDS  # admin.messages' marker
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     for pattern in ("translations/*/LC_MESSAGES/*.po", "translations/*/LC_MESSAGES/*.mo"):
         assert f'"{pattern}"' in pyproject and list(ADMIN.glob(pattern)), pattern
