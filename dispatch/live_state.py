@@ -54,6 +54,7 @@ class DistrictDay:
     in_hand: dict[int, int] = field(default_factory=dict)  # parcel picked up -> its route's id
     where: dict[int, int] = field(default_factory=dict)  # order id -> route id of its stops still to do
     planned_stops: set[int] = field(default_factory=set)  # ids of the scope's task stops planned when read
+    past_shift: list[Route] = field(default_factory=list)  # routes of workers whose shift is over
 
     def task_id(self, order_id: int) -> str | None:
         return next((t for t, o in self.index.orders.items() if o == order_id), None)
@@ -141,8 +142,9 @@ def read_district_day(plan: Plan, district: str, now: datetime, *, allow_reassig
             continue
         w["en_route"] = {"location": location, "time": at.astimezone(tz).replace(microsecond=0).isoformat()}
     doc["workers"] = [w for w in doc["workers"] if w["id"] not in gone]
-    # A route whose worker is gone for the day is not re-planned: what it still holds moves or
-    # drops (``dispatch.replan``), except parcels in that courier's bag.
+    # A route whose worker's shift is over is not re-planned: what it still holds may move to
+    # someone on shift, else stays (``dispatch.replan``); parcels in that courier's bag always stay.
+    state.past_shift = [r for pw, r in state.route_of.items() if pw in gone]
     state.route_of = {pw: r for pw, r in state.route_of.items() if pw not in gone}
     pins = {int(k): int(v) for k, v in ((plan.summary or {}).get("pins") or {}).items()}  # dispatch/steering.py
     left_with_courier: set[str] = set()

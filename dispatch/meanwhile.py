@@ -80,3 +80,16 @@ def open_stops(plan_id: int, order_ids: Collection[int] | None, *, by: str) -> d
     if order_ids is not None:
         query = query.where(Stop.order_id.in_(sorted(order_ids)))
     return {order_id: value for order_id, value in session.execute(query)}
+
+
+def routes_holding(plan_id: int, order_ids: Collection[int]) -> dict[int, set[int]]:
+    """Order id -> ids of the routes with a task stop of it still to do (flush first)."""
+    held: dict[int, set[int]] = {}
+    if not order_ids:
+        return held
+    rows = session.execute(select(Stop.order_id, Stop.route_id).join(Route, Stop.route_id == Route.id)
+                           .where(Route.plan_id == plan_id, Stop.order_id.in_(sorted(order_ids)),
+                                  Stop.type.in_(TASK_STOPS), Stop.status.not_in(CLOSED_STOP)))
+    for order_id, route_id in rows:
+        held.setdefault(order_id, set()).add(route_id)
+    return held

@@ -24,7 +24,7 @@ from dispatch.feasibility import breaches
 from dispatch.insertion import cheapest_insertion
 from dispatch.live_state import TASK_STOPS, DistrictDay, current_plan, read_district_day
 from dispatch.locks import district_lock, lock_orders, lock_route_stops
-from dispatch.meanwhile import Meanwhile, planned_now
+from dispatch.meanwhile import Meanwhile, planned_now, routes_holding
 from dispatch.models import Plan, PlanVersion, Route, Stop
 from dispatch.service import _solve, _time, _tz
 from doorstep.audit import record_access
@@ -170,13 +170,18 @@ def _apply(state: DistrictDay, routes: dict[str, dict[str, Any]], touched: set[s
             session.add(route)
             plan.routes.append(route)
         changed_workers |= _rewrite(route, new, state, field, tz)
-    # Promised orders whose stops sit on a route no longer in the problem (the worker is off, or
-    # past their shift), unless under way with that worker (a parcel in the bag).
+    # Promised orders whose stops sit on a route no longer in the problem: the worker is off (they
+    # move or drop), or past their shift (they stay unless placed on another route now); a stop
+    # under way with that worker (a parcel in the bag) always stays.
+    session.flush()
+    placed = routes_holding(plan.id, state.promised)
     for route in state.scope:
         if route in state.route_of.values():
             continue
+        late = route in state.past_shift
         for stop in list(route.stops):
-            if stop.status == "planned" and stop.order_id in state.promised and not field.keeps(stop):
+            if stop.status == "planned" and stop.order_id in state.promised and not field.keeps(stop) \
+                    and (not late or placed.get(stop.order_id, set()) - {route.id}):
                 _check_planned(stop)
                 route.stops.remove(stop)
                 changed_workers.add(route.worker_id)

@@ -127,6 +127,18 @@ def test_a_parcel_picked_up_stays_on_its_couriers_route_after_the_end_of_the_shi
     assert _open(parcel) == [("dropoff", zhao)] and status_of(parcel) == "picked_up"
 
 
+def test_a_visit_still_ahead_of_a_nurse_past_her_shift_stays_with_her_when_nobody_else_can_take_it(personas) -> None:
+    from tests.dispatch.service_helpers import accepted_visit
+
+    visit = accepted_visit(personas, window=("15:00", "17:00"))  # Heping: only nurse Li serves it
+    _plan(personas)
+    with time_machine.travel(at("17:30"), tick=False):  # she runs late; the office has not given up on it
+        version = replan_district("heping", SERVICE_DATE, "manual:past-shift")
+
+    assert version is not None and version.diff["dropped"] == []
+    assert _open(visit) == [("visit", personas["nurse_li"]["worker_id"])] and status_of(visit) == "scheduled"
+
+
 def test_stops_reported_while_a_replan_solves_keep_the_order_they_were_done_in(app, personas, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     first = ready_parcel(personas, window=("10:00", "14:00"))
     second = ready_parcel(personas, window=("10:00", "14:00"))
