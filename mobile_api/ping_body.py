@@ -70,7 +70,7 @@ def quick_load(data: dict[str, Any]) -> dict[str, Any] | None:
     if crs is not None and (type(crs) is not str or crs not in CRS_NAMES):
         return None
     at = data.get("at")
-    if type(at) is not str:
+    if type(at) is not str or "\x00" in at:  # fromisoformat stops at a NUL; the schema refuses any
         return None
     try:
         when = datetime.fromisoformat(at)  # what marshmallow's DateTime uses
