@@ -158,7 +158,8 @@ def _serve(env: dict[str, str], args: argparse.Namespace) -> subprocess.Popen[by
     bin_dir, port = Path(sys.executable).parent, args.port
     server = subprocess.Popen(
         [str(bin_dir / "gunicorn"), "-c", str(Path(__file__).resolve().parents[1] / "gunicorn.conf.py"),
-         "-w", str(args.workers), "-k", args.worker_class, "--threads", str(args.gthreads),
+         "-w", str(args.workers), "-k", args.worker_class,
+         "--threads", str(args.gthreads if args.worker_class == "gthread" else 1),  # sync with threads is gthread
          "-b", f"127.0.0.1:{port}", "--log-level", "warning", "doorstep.wsgi:app"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
