@@ -32,6 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bench.throwaway import create_database, drop_database
+from bench.wrk import REPORT_LUA, children, cpu_seconds, named
 
 BENCH_DB = "doorstep_bench"
 TARGET_RATE, TARGET_P95_MS = 300.0, 50.0
@@ -63,12 +64,6 @@ function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
 end
 
-function done(summary, latency, requests)
-  io.write("BENCH ", string.format('{"requests": %%d, "seconds": %%.3f, "p50_ms": %%.2f, "p95_ms": %%.2f, "p99_ms": %%.2f, "max_ms": %%.2f, "errors": %%d}',
-    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(95) / 1e3,
-    latency:percentile(99) / 1e3, latency.max / 1e3,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout + summary.errors.status), "\n")
-end
 """
 
 
@@ -94,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         patients = _prepare(env, args.patients)
         server = _serve(env, args)
-        figures = _load(work, patients, args)
+        figures = _load(work, patients, args, server.pid)
         figures["orders_in_database"] = _count_orders(env)
     finally:
         if server is not None:
@@ -108,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _environment(work: Path) -> dict[str, str]:
     """The server's environment: a database of its own, limits that let a bench patient order often."""
-    env = dict(os.environ, DOORSTEP_INSTANCE_PATH=str(work), SECRET_KEY="bench-secret",
+    env = dict(os.environ, DOORSTEP_INSTANCE_PATH=str(work), SECRET_KEY="bench-secret-that-is-long-enough-for-hs256",
                DOORSTEP_MAX_OPEN_CARE_ORDERS="1000000", DOORSTEP_ACCESS_TOKEN_MINUTES="120")
     database = create_database(BENCH_DB)
     if database is not None:
@@ -180,19 +175,26 @@ def _window() -> tuple[str, str]:
     return start.isoformat(), (start + timedelta(hours=2)).isoformat()
 
 
-def _load(work: Path, patients: list[tuple[str, int]], args: argparse.Namespace) -> dict[str, Any]:
+def _load(work: Path, patients: list[tuple[str, int]], args: argparse.Namespace, server_pid: int) -> dict[str, Any]:
     start, end = _window()
     rows = "\n".join(f'patients[{i + 1}] = {{"{token}", {address}}}' for i, (token, address) in enumerate(patients))
     script = work / "orders.lua"
-    script.write_text(LUA % {"patients": rows, "service": SERVICE_CODE, "start": start, "end": end})
+    script.write_text((LUA + REPORT_LUA) % {"patients": rows, "service": SERVICE_CODE, "start": start, "end": end})
     print(f"wrk: {args.connections} connections, {args.duration} s, gunicorn {args.workers} workers ...",
           file=sys.stderr)
+    workers = children(server_pid)
+    before = cpu_seconds(workers), cpu_seconds(named("postgres"))
     result = subprocess.run(
         ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.duration}s",
          "--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{args.port}"],
         capture_output=True, text=True, check=True)
+    after = cpu_seconds(workers), cpu_seconds(named("postgres"))
     line = next(ln for ln in result.stdout.splitlines() if ln.startswith("BENCH "))
-    return json.loads(line[len("BENCH "):])
+    figures = json.loads(line[len("BENCH "):])
+    # CPU the server spent (its workers; PostgreSQL's backends on this machine, 0 elsewhere): steadier
+    # than the rate when other work shares the cores.
+    figures["cpu_s"] = {"gunicorn": after[0] - before[0], "postgres": after[1] - before[1]}
+    return figures
 
 
 def _count_orders(env: dict[str, str]) -> int:
@@ -219,6 +221,9 @@ def _report(f: dict[str, Any], args: argparse.Namespace) -> None:
     committed = ok <= f["orders_in_database"] <= ok + args.connections
     print(f"failed requests (non-2xx or socket errors): {f['errors']}; orders in the database: "
           f"{f['orders_in_database']} (every 201 committed, nothing else written: {'yes' if committed else 'NO'})")
+    cpu, n = f["cpu_s"], max(ok, 1)
+    print(f"CPU per order: gunicorn workers {cpu['gunicorn'] / n * 1e3:.2f} ms, PostgreSQL {cpu['postgres'] / n * 1e3:.2f} ms "
+          f"(of {2 * f['seconds']:.0f} s on 2 cores: {cpu['gunicorn'] + cpu['postgres']:.1f} s)")
     kind = f"gthread workers x {args.gthreads} threads" if args.worker_class == "gthread" else "sync workers"
     print(f"setup: gunicorn {args.workers} {kind}, wrk {args.threads} thread(s) x {args.connections} "
           f"connections, {args.patients} patients, database {'PostgreSQL' if os.environ.get('DATABASE_URL') else 'SQLite'}")

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.throwaway import create_database, drop_database
+from bench.wrk import REPORT_LUA, children, cpu_seconds
 
 BENCH_DB = "doorstep_bench_pings"
 REDIS_DB = 14
@@ -69,12 +70,6 @@ function request()
     string.format('{"lat": %%.6f, "lon": %%.6f, "at": "%%s", "accuracy_m": 8}', lat, lon, at))
 end
 
-function done(summary, latency, requests)
-  io.write("BENCH ", string.format('{"requests": %%d, "seconds": %%.3f, "p50_ms": %%.2f, "p95_ms": %%.2f, "p99_ms": %%.2f, "max_ms": %%.2f, "errors": %%d}',
-    summary.requests, summary.duration / 1e6, latency:percentile(50) / 1e3, latency:percentile(95) / 1e3,
-    latency:percentile(99) / 1e3, latency.max / 1e3,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout + summary.errors.status), "\n")
-end
 """
 
 
@@ -114,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _environment(work: Path) -> dict[str, str]:
     redis_base = (os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
-    env = dict(os.environ, DOORSTEP_INSTANCE_PATH=str(work), SECRET_KEY="bench-secret",
+    env = dict(os.environ, DOORSTEP_INSTANCE_PATH=str(work), SECRET_KEY="bench-secret-that-is-long-enough-for-hs256",
                DOORSTEP_ACCESS_TOKEN_MINUTES="120", REDIS_URL=f"{redis_base}/{REDIS_DB}")
     database = create_database(BENCH_DB)
     if database is not None:
@@ -187,47 +182,21 @@ def _serve(env: dict[str, str], args: argparse.Namespace) -> subprocess.Popen[by
 def _load(work: Path, tokens: list[str], args: argparse.Namespace, server_pid: int, redis_url: str) -> dict[str, Any]:
     rows = "\n".join(f'workers[{i + 1}] = "{token}"' for i, token in enumerate(tokens))
     script = work / "pings.lua"
-    script.write_text(LUA % {"workers": rows})
+    script.write_text((LUA + REPORT_LUA) % {"workers": rows})
     print(f"wrk: {args.threads} threads x {args.connections} connections, {args.duration} s, "
           f"gunicorn {args.workers} {args.worker_class} workers ...", file=sys.stderr)
     redis_pid = _redis_pid(redis_url)
-    before = _cpu_seconds(_children(server_pid)), _cpu_seconds([redis_pid]), resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = cpu_seconds(children(server_pid)), cpu_seconds([redis_pid]), resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(
         ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.duration}s",
          "--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{args.port}"],
         capture_output=True, text=True, check=True)
-    after = _cpu_seconds(_children(server_pid)), _cpu_seconds([redis_pid]), resource.getrusage(resource.RUSAGE_CHILDREN)
+    after = cpu_seconds(children(server_pid)), cpu_seconds([redis_pid]), resource.getrusage(resource.RUSAGE_CHILDREN)
     line = next(ln for ln in result.stdout.splitlines() if ln.startswith("BENCH "))
     figures = json.loads(line[len("BENCH "):])
     figures["cpu_s"] = {"gunicorn": after[0] - before[0], "redis": after[1] - before[1] if redis_pid else None,
                         "wrk": (after[2].ru_utime + after[2].ru_stime) - (before[2].ru_utime + before[2].ru_stime)}
     return figures
-
-
-def _children(pid: int) -> list[int]:
-    """gunicorn's workers (the master only waits for them)."""
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            out.append(int(stat.parent.name))
-    return out
-
-
-def _cpu_seconds(pids: list[int | None]) -> float:
-    """User + system CPU seconds of live processes (0 for any gone or unknown)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, TypeError):
-            continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
 
 
 def _redis_pid(url: str) -> int | None:
