@@ -27,6 +27,7 @@ from dispatch.models import Worker
 from doorstep.db import session
 from doorstep.errors import flatten_messages
 from tests.admin.conftest import csrf_from, sign_in
+from tests.dispatch.service_helpers import planned_day
 from tests.factories import SERVICE_DATE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -246,17 +247,6 @@ def _flash(client: Any, lang: str) -> str:
     return markup.unescape(found.group(1))
 
 
-def _plan(personas) -> int:  # type: ignore[no-untyped-def]
-    from dispatch.service import request_plan, run_plan
-    from tests.dispatch.service_helpers import actor_of
-
-    plan = request_plan(actor_of(personas, "dispatcher_sun"), date=SERVICE_DATE)
-    session.commit()
-    done = run_plan(plan.id)
-    assert done is not None and done.status == "done", done.error
-    return done.id
-
-
 def _steer(client: Any, plan_id: int, order_id: int, worker_id: str, lang: str) -> Any:
     return _post(client, f"/admin/board/tasks/{order_id}/steer",
                  {"date": SERVICE_DATE, "action": "move", "plan_id": str(plan_id), "worker_id": worker_id},
@@ -267,7 +257,7 @@ def test_the_boards_refusals_naming_worker_id_and_a_stale_plan_are_in_the_pages_
     from tests.dispatch.service_helpers import accepted_visit
 
     visit = accepted_visit(personas, patient="patient_wang")  # Heping: nurse Zhou does not serve it
-    old_plan = _plan(personas)
+    old_plan = planned_day(personas)
     zhou = str(personas["nurse_zhou"]["worker_id"])
 
     assert _steer(dispatcher, old_plan, visit, "Zhou", "zh").status_code == 303  # the schema's 422
@@ -280,7 +270,7 @@ def test_the_boards_refusals_naming_worker_id_and_a_stale_plan_are_in_the_pages_
         "Not done: Zhou Min is not working in this district for the rest of the day (district, shift or day off).",
         f"Not done: Zhou Min cannot take order {visit} (skills, district, shift, windows or capacity).")
 
-    _plan(personas)  # a newer plan of the day: the board the dispatcher looked at is stale (409)
+    planned_day(personas)  # a newer plan of the day: the board the dispatcher looked at is stale (409)
     assert _steer(dispatcher, old_plan, visit, str(personas["nurse_li"]["worker_id"]), "zh").status_code == 303
     assert re.fullmatch(rf"未能完成：排班 {old_plan} 已不是 {SERVICE_DATE} heping 的当前排班；请重新载入调度看板。",
                         _flash(dispatcher, "zh"))

@@ -13,15 +13,26 @@ from dispatch.models import Plan, Route, Worker
 from doorstep.auth import Actor
 from doorstep.db import session
 from doorstep.models import User
-from orders.models import Order
 from orders.deliveries import create_delivery_order, review_prescription
+from orders.models import Order
 from orders.service import (
     place_care_order,
     triage_care_order,
 )
-from tests.factories import at
+from tests.factories import SERVICE_DATE, at
 
 _prescriptions = itertools.count(1)
+
+
+def planned_day(personas) -> int:  # type: ignore[no-untyped-def]
+    """The dispatcher plans SERVICE_DATE and the plan runs here, as the optimise worker would; its id."""
+    from dispatch.service import request_plan, run_plan
+
+    plan = request_plan(actor_of(personas, "dispatcher_sun"), date=SERVICE_DATE)
+    session.commit()
+    done = run_plan(plan.id)
+    assert done is not None and done.status == "done", done.error
+    return done.id
 
 
 def actor_of(personas, name: str) -> Actor:  # type: ignore[no-untyped-def]

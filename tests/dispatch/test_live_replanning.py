@@ -12,27 +12,23 @@ from sqlalchemy import select
 
 from dispatch.models import PlanVersion, Route, Stop
 from dispatch.replan import insert_order, replan_district
-from dispatch.service import request_plan, run_plan
 from doorstep.db import session
 from orders.outbox import PLAN_CHANGED, OutboxEvent
-from tests.dispatch.service_helpers import accepted_visit, actor_of, routes_by_worker, status_of
+from tests.dispatch.service_helpers import (
+    accepted_visit,
+    planned_day,
+    routes_by_worker,
+    status_of,
+)
 from tests.factories import SERVICE_DATE
 
 ON_THE_DAY = f"{SERVICE_DATE}T10:00:00+08:00"
 
 
-def _plan(personas) -> int:  # type: ignore[no-untyped-def]
-    plan = request_plan(actor_of(personas, "dispatcher_sun"), date=SERVICE_DATE)
-    session.commit()
-    done = run_plan(plan.id)
-    assert done is not None and done.status == "done", done.error
-    return done.id
-
-
 def test_an_order_accepted_after_the_plan_is_inserted_into_the_route_and_versioned(personas, hospital) -> None:
     hospital(max_open_care_orders=10)
     first = accepted_visit(personas, window=("09:00", "12:00"))
-    plan_id = _plan(personas)
+    plan_id = planned_day(personas)
     li = personas["nurse_li"]["worker_id"]
     assert routes_by_worker(plan_id)[li] == [first]
 
@@ -53,7 +49,7 @@ def test_a_replan_keeps_done_stops_and_is_idempotent_on_its_trigger(personas, ho
     hospital(max_open_care_orders=10)
     early = accepted_visit(personas, window=("08:00", "09:00"))
     later = accepted_visit(personas, window=("13:00", "16:00"))
-    plan_id = _plan(personas)
+    plan_id = planned_day(personas)
     li = personas["nurse_li"]["worker_id"]
     done_stop = session.scalar(select(Stop).where(Stop.order_id == early))
     done_stop.status = "done"  # reported by the phone (mobile_api), here set directly
@@ -77,7 +73,7 @@ def test_a_replan_keeps_done_stops_and_is_idempotent_on_its_trigger(personas, ho
 def test_a_worker_off_sick_gives_up_their_visits_which_are_reported_never_silently_dropped(
         client, personas, hospital) -> None:  # type: ignore[no-untyped-def]
     visit = accepted_visit(personas, window=("13:00", "16:00"))
-    plan_id = _plan(personas)
+    plan_id = planned_day(personas)
     li = personas["nurse_li"]["worker_id"]
     headers = personas.headers("dispatcher_sun")
 
@@ -109,7 +105,7 @@ def test_a_manual_replan_over_http_needs_a_plan_and_records_allow_reassign(clien
     body = {"date": SERVICE_DATE, "district": "heping", "allow_reassign": True}
     assert client.post("/api/v1/dispatch/replans", json=body, headers=headers).status_code == 409
     accepted_visit(personas)
-    plan_id = _plan(personas)
+    plan_id = planned_day(personas)
     response = client.post("/api/v1/dispatch/replans", json=body, headers=headers)
     assert response.status_code == 202, response.get_json()
     assert response.get_json() == {"plan_id": plan_id, "revision": 0, "allow_reassign": True}
@@ -121,7 +117,7 @@ def test_slots_when_the_nurses_are_full_in_the_morning_are_only_in_the_afternoon
     hospital(max_open_care_orders=20)
     for _ in range(10):  # ten half-hour visits from 08:00: nurse Li is busy past noon
         accepted_visit(personas, window=("08:00", "12:00"))
-    plan_id = _plan(personas)
+    plan_id = planned_day(personas)
     assert len(routes_by_worker(plan_id)[personas["nurse_li"]["worker_id"]]) >= 8
 
     response = client.get("/api/v1/care-orders/slots", headers=personas.headers("patient_wang"), query_string={
@@ -150,7 +146,7 @@ def test_slots_for_another_patients_address_are_404_and_an_unknown_item_is_422(c
 
 def test_a_route_row_is_reused_so_an_unchanged_route_keeps_its_stops(personas) -> None:
     visit = accepted_visit(personas, window=("13:00", "16:00"))
-    plan_id = _plan(personas)
+    plan_id = planned_day(personas)
     before = {s.id for s in session.scalars(select(Stop).join(Route).where(Route.plan_id == plan_id))}
     replan_district("heping", SERVICE_DATE, "manual:same")
     session.expire_all()

@@ -17,20 +17,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from dispatch import replan as replan_module
 from dispatch.models import Route, Stop
 from dispatch.replan import insert_order, replan_district
-from dispatch.service import request_plan, run_plan
 from doorstep.db import session
 from mobile_api.service import record_stop_event
 from orders.deliveries import redeliver
-from tests.dispatch.service_helpers import actor_of, ready_parcel, status_of
+from tests.dispatch.service_helpers import actor_of, planned_day, ready_parcel, status_of
 from tests.factories import SERVICE_DATE, at, make_worker
-
-
-def _plan(personas) -> int:  # type: ignore[no-untyped-def]
-    plan = request_plan(actor_of(personas, "dispatcher_sun"), date=SERVICE_DATE)
-    session.commit()
-    done = run_plan(plan.id)
-    assert done is not None and done.status == "done", done.error
-    return done.id
 
 
 def _report(personas, stop_id: int, type_: str, **extra: Any) -> None:  # type: ignore[no-untyped-def]
@@ -74,7 +65,7 @@ def test_a_redelivered_parcel_is_scheduled_on_one_route_and_its_new_pickup_is_ta
     make_worker("courier", "Qian Bo", [], ["heping"], (39.1270, 117.2050), capacity={"parcels": 30})
     session.commit()
     parcel = ready_parcel(personas, window=("09:00", "11:00"))
-    _plan(personas)
+    planned_day(personas)
     with time_machine.travel(at("10:00"), tick=False):
         _deliver_and_fail(personas, parcel)
         assert status_of(parcel) == "failed"
@@ -103,7 +94,7 @@ def test_a_redelivered_parcel_is_scheduled_on_one_route_and_its_new_pickup_is_ta
 
 def test_a_parcel_picked_up_stays_on_its_couriers_route_when_its_window_is_missed(personas) -> None:
     parcel = ready_parcel(personas, window=("10:00", "11:00"))
-    _plan(personas)
+    planned_day(personas)
     zhao = personas["courier_zhao"]["worker_id"]
     with time_machine.travel(at("10:00"), tick=False):
         _report(personas, _stops(parcel)[0].id, "pickup", seal_code=f"SEAL-{parcel}")
@@ -116,7 +107,7 @@ def test_a_parcel_picked_up_stays_on_its_couriers_route_when_its_window_is_misse
 
 def test_a_parcel_picked_up_stays_on_its_couriers_route_after_the_end_of_the_shift(personas) -> None:
     parcel = ready_parcel(personas, window=("13:00", "16:00"))
-    _plan(personas)
+    planned_day(personas)
     zhao = personas["courier_zhao"]["worker_id"]
     with time_machine.travel(at("13:00"), tick=False):
         _report(personas, _stops(parcel)[0].id, "pickup", seal_code=f"SEAL-{parcel}")
@@ -131,7 +122,7 @@ def test_a_visit_still_ahead_of_a_nurse_past_her_shift_stays_with_her_when_nobod
     from tests.dispatch.service_helpers import accepted_visit
 
     visit = accepted_visit(personas, window=("15:00", "17:00"))  # Heping: only nurse Li serves it
-    _plan(personas)
+    planned_day(personas)
     with time_machine.travel(at("17:30"), tick=False):  # she runs late; the office has not given up on it
         version = replan_district("heping", SERVICE_DATE, "manual:past-shift")
 
@@ -142,7 +133,7 @@ def test_a_visit_still_ahead_of_a_nurse_past_her_shift_stays_with_her_when_nobod
 def test_stops_reported_while_a_replan_solves_keep_the_order_they_were_done_in(app, personas, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     first = ready_parcel(personas, window=("10:00", "14:00"))
     second = ready_parcel(personas, window=("10:00", "14:00"))
-    plan_id = _plan(personas)
+    plan_id = planned_day(personas)
     route_id = session.scalar(select(Route.id).where(Route.plan_id == plan_id))
     pickups = [s.id for s in session.scalars(select(Stop).where(Stop.route_id == route_id, Stop.type == "pickup")
                                              .order_by(Stop.sequence))]
@@ -183,7 +174,7 @@ def test_a_visit_a_dispatcher_moves_while_another_district_replans_stays_on_one_
     from tests.dispatch.service_helpers import accepted_visit, routes_by_worker
 
     visit = accepted_visit(personas, patient="patient_liu", window=("13:00", "16:00"))
-    plan_id = _plan(personas)
+    plan_id = planned_day(personas)
     li, zhou = personas["nurse_li"]["worker_id"], personas["nurse_zhou"]["worker_id"]
     dispatcher = actor_of(personas, "dispatcher_sun")
     with time_machine.travel(at("10:00"), tick=False):

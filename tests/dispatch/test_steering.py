@@ -8,18 +8,14 @@ from __future__ import annotations
 
 from dispatch.models import Plan, PlanVersion
 from dispatch.replan import replan_district
-from dispatch.service import request_plan, run_plan
 from doorstep.db import session
-from tests.dispatch.service_helpers import accepted_visit, actor_of, routes_by_worker, status_of
+from tests.dispatch.service_helpers import (
+    accepted_visit,
+    planned_day,
+    routes_by_worker,
+    status_of,
+)
 from tests.factories import SERVICE_DATE
-
-
-def _plan(personas) -> int:  # type: ignore[no-untyped-def]
-    plan = request_plan(actor_of(personas, "dispatcher_sun"), date=SERVICE_DATE)
-    session.commit()
-    done = run_plan(plan.id)
-    assert done is not None and done.status == "done", done.error
-    return done.id
 
 
 def _worker_of(plan_id: int, order_id: int) -> int | None:
@@ -29,7 +25,7 @@ def _worker_of(plan_id: int, order_id: int) -> int | None:
 def test_move_pin_and_unassign_change_the_routes_as_new_revisions(client, personas, hospital) -> None:
     hospital(max_open_care_orders=10)
     visit = accepted_visit(personas, patient="patient_liu", window=("09:00", "12:00"))
-    plan_id = _plan(personas)
+    plan_id = planned_day(personas)
     li, zhou = personas["nurse_li"]["worker_id"], personas["nurse_zhou"]["worker_id"]
     headers = personas.headers("dispatcher_sun")
     url = f"/api/v1/dispatch/plans/{plan_id}/tasks/{visit}"
@@ -71,7 +67,7 @@ def test_move_pin_and_unassign_change_the_routes_as_new_revisions(client, person
 
 def test_a_place_no_rule_allows_is_422_naming_worker_id_and_changes_nothing(client, personas) -> None:
     visit = accepted_visit(personas, patient="patient_wang")  # Heping: nurse Zhou does not serve it
-    plan_id = _plan(personas)
+    plan_id = planned_day(personas)
     zhou = personas["nurse_zhou"]["worker_id"]
     headers = personas.headers("dispatcher_sun")
     before = routes_by_worker(plan_id)
@@ -91,7 +87,7 @@ def test_a_place_no_rule_allows_is_422_naming_worker_id_and_changes_nothing(clie
 
 def test_other_plans_orders_and_roles_get_404_or_403(client, personas) -> None:
     visit = accepted_visit(personas, patient="patient_liu")
-    plan_id = _plan(personas)
+    plan_id = planned_day(personas)
     li = personas["nurse_li"]["worker_id"]
     body = {"worker_id": li}
     headers = personas.headers("dispatcher_sun")
