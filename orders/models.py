@@ -145,7 +145,10 @@ class Order(Base):
 
     patient: Mapped[Patient] = relationship()
     address: Mapped[Address] = relationship()
-    history: Mapped[list["OrderEvent"]] = relationship(order_by="OrderEvent.id", back_populates="order")
+    # No save-update cascade: each change adds its own event (orders.lifecycle), and the creation's
+    # event, written apart, sits in the collection for the answer without being saved again.
+    history: Mapped[list["OrderEvent"]] = relationship(order_by="OrderEvent.id", back_populates="order",
+                                                       cascade="merge")
 
     __mapper_args__ = {"polymorphic_on": kind, "polymorphic_identity": "order", "version_id_col": version}
 
