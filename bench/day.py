@@ -6,9 +6,10 @@ instance, starts the servers as the Procfile does (gunicorn, a Celery worker
 per queue, beat; ``doorstep serve`` on the embedded defaults) with their clocks
 running ``--speed`` times fast from 06:30 of that day (libfaketime), then plays
 the day over HTTP (``bench.day_play``): triage and review, the plan, every
-worker following their route with position pings, urgent orders, patients
-cancelling, a worker running late, failed deliveries (one re-delivered, one
-returned), SOS presses acknowledged, a nurse off sick at noon. At the end the
+worker following their route at the plan's travel times with position pings,
+urgent orders, patients cancelling, a worker running late, failed deliveries
+(one re-delivered, one returned), SOS presses acknowledged, a nurse off sick at
+noon. At the end whoever is on the way to a stop or at it finishes it, the
 office closes what is left, and the checks run:
 
 - every order in a final status;
@@ -41,6 +42,8 @@ from tqdm import tqdm
 
 from bench import day_servers
 from bench.day_play import FINAL, Day
+from doorstep.settings import Settings
+from doorstep.travel import make_travel
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -143,7 +146,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         clock = day_servers.SimClock(instance.fake_anchor, args.speed, TZ)
         _log(args, f"servers up; their clock says {clock.now():%Y-%m-%d %H:%M} ({args.speed:g}x)")
         hour, minute = map(int, args.end.split(":"))
-        the_day = Day(f"http://127.0.0.1:{port}", clock, people, seed=args.seed, urgent=args.urgent,
+        # The player's legs: the servers' own travel settings, so a ride lasts what the plan gave it.
+        travel = make_travel(Settings.from_env(instance.env))
+        the_day = Day(f"http://127.0.0.1:{port}", clock, people, travel=travel, seed=args.seed, urgent=args.urgent,
                       end=day_start.replace(hour=hour, minute=minute), quiet=args.quiet)
         total = int((the_day.end - clock.now()).total_seconds() // 60)
         with tqdm(total=total, desc="day", unit="min", file=sys.stderr, disable=args.quiet, mininterval=2) as bar:
@@ -198,7 +203,8 @@ def check(day: Day) -> dict[str, Any]:
         "cancellations": ledger.cancellations, "late_workers": ledger.late_workers,
         "failed_deliveries": ledger.failed_deliveries, "redeliveries": ledger.redeliveries,
         "returned": ledger.returned, "sos": ledger.sos, "sos_acknowledged": ledger.sos_acknowledged,
-        "off_sick": ledger.off_sick, "evv": evv, "closed_unassigned": ledger.closed_unassigned,
+        "off_sick": ledger.off_sick, "evv": evv, "finished_after_close": ledger.finished_after_close,
+        "closed_unassigned": ledger.closed_unassigned,
         "closed_other": ledger.closed_other, "requests": http.requests,
         "http_5xx": len(http.server_errors), "server_errors": http.server_errors[:10],
         "http_4xx": sum(n for s, n in http.by_status.items() if 400 <= s < 500),
@@ -273,6 +279,8 @@ def report(f: dict[str, Any]) -> str:
         f"failed deliveries: {f['failed_deliveries']} ({f['redeliveries']} re-delivered, {f['returned']} returned)",
         (f"EVV exceptions open: {sum(f['evv'].values())} "
         f"({', '.join(f'{k} {v}' for k, v in sorted(f['evv'].items())) or 'none'})"),
+        (f"under way at the close, finished: {len(f['finished_after_close'])}"
+         + "".join(f"\n  {s}" for s in f["finished_after_close"][:10])),
         f"closed by the office at the end: {f['closed_unassigned']} unassigned orders cancelled; others: {closed}",
         f"HTTP: {f['http_5xx']} 5xx, {f['http_4xx']} 4xx" + "".join(f"\n  {e}" for e in f["server_errors"])
         + "".join(f"\n  unexpected: {e}" for e in f["unexpected_4xx"]),

@@ -1,11 +1,13 @@
 """The driver of a simulated day: everyone's phones and desks, over HTTP, on the fast clock.
 
 ``Day.play`` runs the morning (triage, review, the plan), then ticks through
-the day: each worker follows their route (``WorkerAgent.step``), the
+the day: each worker follows their route (``WorkerAgent.step``), riding or
+driving each leg in the time the plan's travel times give it (``Legs``), the
 disturbances of ``Scenario`` happen at their times, a watcher reads every plan
 version; at the end the dispatcher closes the day. ``Ledger`` keeps what the
 checks need: the fixed stops as they were when they became fixed, every plan
-snapshot, and the counts.
+snapshot, and the counts. At the close, whoever is on the way to a door or at
+it finishes that stop first (a parcel on its way cannot be cancelled).
 """
 from __future__ import annotations
 
@@ -21,13 +23,16 @@ from typing import Any
 import requests
 
 from bench.day_servers import SimClock
+from dispatch.problem import TRAVEL_MODES
+from routing.travel import Travel
 
 FINAL = {"care": {"completed", "rejected", "cancelled", "failed"},
          "delivery": {"delivered", "cancelled", "returned", "rejected"}}
 TASK_STOPS = ("visit", "pickup", "dropoff")
 FIXED = ("departed", "arrived", "started", "done", "failed")
-TRAVEL_MIN = 15  # minutes from leaving one door to ringing the next
 PING_EVERY_MIN = 2
+UNDER_WAY = ("departed", "arrived", "started")
+FINISH_WITHIN = timedelta(hours=1)  # of the day's time, after the close, for stops under way
 
 
 class Http:
@@ -104,12 +109,32 @@ class Ledger:
     sos_acknowledged: int = 0
     off_sick: list[int] = field(default_factory=list)
     closed_unassigned: int = 0
+    finished_after_close: list[str] = field(default_factory=list)  # stops under way at the close
     closed_other: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_events(self, n: int = 1) -> None:
         with self.lock:
             self.events_played += n
+
+
+class Legs:
+    """How long a worker takes from one place to the next: the deployment's travel times by the
+    worker's kind (the plan's matrices: nurses drive, couriers ride e-bikes), so the player keeps the
+    plan's pace. A fixed ride per stop put couriers hours behind their short e-bike legs."""
+
+    def __init__(self, travel: Travel) -> None:
+        self.travel = travel
+        self.known: dict[tuple[str, tuple[float, float], tuple[float, float]], timedelta] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, kind: str, here: tuple[float, float], there: tuple[float, float]) -> timedelta:
+        key = (TRAVEL_MODES.get(kind, "car"), here, there)
+        with self.lock:
+            if key not in self.known:
+                durations = self.travel.arrays([here, there], key[0])[0]
+                self.known[key] = timedelta(seconds=int(durations[0, 1]))
+            return self.known[key]
 
 
 class WorkerAgent:
@@ -128,6 +153,8 @@ class WorkerAgent:
         self.off = False
         self.fail_next_dropoff = False
         self.departed_at: dict[int, datetime] = {}
+        self.ride: dict[int, timedelta] = {}  # the leg to each stop set off for, from where it was left
+        self.free_at = datetime.min.replace(tzinfo=day.clock.tz)  # type: ignore[arg-type]  # last stop ended
         self.started_at: dict[int, datetime] = {}
         self.last_ping: datetime | None = None
         self.busy = threading.Lock()
@@ -171,6 +198,11 @@ class WorkerAgent:
 
     # --- one tick --------------------------------------------------------------------------
 
+    def under_way(self) -> bool:
+        """On the way to a stop, or at it: what the close lets them finish."""
+        stop = self.next_stop()
+        return not self.off and stop is not None and stop["status"] in UNDER_WAY
+
     def step(self) -> None:
         if self.off or not self.busy.acquire(blocking=False):
             return
@@ -189,19 +221,21 @@ class WorkerAgent:
         planned += self.late_by
         status, sid = stop["status"], stop["id"]
         where = (stop["location"]["lat"], stop["location"]["lon"])
-        if stop["type"] == "pickup":
-            if status in ("planned", "departed", "arrived") and now >= planned:
+        leg = self.day.legs(self.kind, self.position, where)
+        if stop["type"] == "pickup":  # at the pharmacy's counter: no depart or arrive reported
+            if status in ("planned", "departed", "arrived") and now >= max(planned, self.free_at + leg):
                 self.report(stop, "pickup", now, where, seal_code=self.day.seal(stop["order_id"]))
             return
-        if status == "planned" and now >= planned - timedelta(minutes=TRAVEL_MIN):
+        if status == "planned" and now >= planned - leg:
             if self.report(stop, "depart", now, self.position):
-                self.departed_at[sid] = now
+                self.departed_at[sid], self.ride[sid] = now, leg
         elif status == "departed":
             left = self.departed_at.setdefault(sid, now)
-            if now >= left + timedelta(minutes=TRAVEL_MIN) + (self.late_by if stop["type"] == "visit" else timedelta(0)):
+            ride = self.ride.setdefault(sid, leg)
+            if now >= left + ride + (self.late_by if stop["type"] == "visit" else timedelta(0)):
                 self.report(stop, "arrive", now, where)
             else:
-                self.ping(now, left, where)
+                self.ping(now, left, ride, where)
         elif status == "arrived" and stop["type"] == "visit":
             if self.report(stop, "start", now, where):
                 self.started_at[sid] = now
@@ -243,14 +277,16 @@ class WorkerAgent:
         response = self.client.post(f"/api/v1/mobile/stops/{stop['id']}/events", body, expect=(200, 201, 404, 409))
         self.day.ledger.add_events()
         self.position = where if type_ != "depart" else self.position
+        if type_ in ("pickup", "complete", "deliver", "fail"):
+            self.free_at = now
         # The stop may have left the route (a cancellation, a re-plan): read the route again either way.
         self.refresh(now, force=True)
         return response.status_code in (200, 201)
 
-    def ping(self, now: datetime, left: datetime, to: tuple[float, float]) -> None:
+    def ping(self, now: datetime, left: datetime, ride: timedelta, to: tuple[float, float]) -> None:
         if self.last_ping and now - self.last_ping < timedelta(minutes=PING_EVERY_MIN):
             return
-        share = min(1.0, (now - left) / timedelta(minutes=TRAVEL_MIN))
+        share = min(1.0, (now - left) / ride) if ride else 1.0
         lat = self.position[0] + (to[0] - self.position[0]) * share
         lon = self.position[1] + (to[1] - self.position[1]) * share
         self.client.post("/api/v1/mobile/location", {"lat": lat, "lon": lon, "at": now.isoformat(),
@@ -268,10 +304,11 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 class Day:
     """Everyone's clients, the agents, the ledger; ``play`` runs the day."""
 
-    def __init__(self, base: str, clock: SimClock, people: dict[str, Any], *, seed: int, end: datetime,
-                 urgent: int, quiet: bool = False) -> None:
+    def __init__(self, base: str, clock: SimClock, people: dict[str, Any], *, travel: Travel, seed: int,
+                 end: datetime, urgent: int, quiet: bool = False) -> None:
         self.http = Http(base)
         self.clock = clock
+        self.legs = Legs(travel)
         self.people = people
         self.date = date.fromisoformat(people["date"])
         self.rng = random.Random(seed)
@@ -561,10 +598,28 @@ class Day:
                 time.sleep(0.2)
         for thread in self.threads:
             thread.join(timeout=90)
+        self.finish_under_way()
         self.close_day()
         self.watch_stop.set()
         watcher.join(timeout=10)
         self.take_snapshot(self.dispatcher.get(f"/api/v1/dispatch/plans/{self.plan_id}").json())
+
+    def finish_under_way(self) -> None:
+        """Whoever is on the way to a stop or at it at the close finishes that stop (delivers, or fails
+        and the office returns the parcel; completes the visit), within ``FINISH_WITHIN`` of the day."""
+        busy = [a for a in self.agents if a.under_way()]
+        for agent in busy:
+            stop = agent.next_stop()
+            assert stop is not None
+            self.ledger.finished_after_close.append(f"worker {agent.id} {stop['type']} {stop['status']} "
+                                                    f"order {stop.get('order_id')}")
+            self.log(f"worker {agent.id} finishes {stop['type']} of order {stop.get('order_id')} after the close")
+        deadline = self.clock.now() + FINISH_WITHIN
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            while busy and self.clock.now() < deadline:
+                list(pool.map(lambda a: a.step(), busy))
+                busy = [a for a in busy if a.under_way()]
+                time.sleep(0.2)
 
     def close_day(self) -> None:
         """Whatever is not final is closed by the office, with a reason, and counted."""

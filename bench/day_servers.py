@@ -101,8 +101,10 @@ def start(instance: Instance, *, day_start: datetime, speed: float, port: int, w
     if instance.postgres_admin and instance.redis:
         commands = {
             # Sync workers close each connection after its answer: gthread's keep-alive (2 s) would
-            # be 33 ms on the fast clock and reset connections the client is about to reuse.
-            "web": [str(BIN / "gunicorn"), "-w", str(web_workers), "-k", "sync",
+            # be 33 ms on the fast clock and reset connections the client is about to reuse. One
+            # thread: gunicorn.conf.py (read from the working directory) sets 4, and gunicorn turns
+            # sync with threads into gthread.
+            "web": [str(BIN / "gunicorn"), "-w", str(web_workers), "-k", "sync", "--threads", "1",
                     "-b", f"127.0.0.1:{port}", "--timeout", "0", "--log-level", "warning", "bench.day_celery:app"],
             "worker": [*celery, "worker", "-Q", "default", "--concurrency", "2", "-n", "default@%h",
                        "--loglevel", "WARNING"],
