@@ -75,8 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes (default 4)")
     parser.add_argument("--patients", type=int, default=50, help="patients placing orders (default 50)")
-    parser.add_argument("--worker-class", default="gthread",
-                        help="gunicorn worker class: gthread, as gunicorn.conf.py (the Procfile's web) has it, or sync")
+    parser.add_argument("--worker-class", default="sync",
+                        help="gunicorn worker class: sync (default), or gthread as gunicorn.conf.py has it for the "
+                             "Procfile's web; with wrk's few keep-alive connections gthread piles them onto one "
+                             "process (measured: half the rate), which many phones behind a router do not")
     parser.add_argument("--gthreads", type=int, default=4, help="threads per worker with gthread (default 4)")
     parser.add_argument("--port", type=int, default=8731)
     args = parser.parse_args(argv)
