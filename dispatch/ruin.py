@@ -21,6 +21,41 @@ is the descent proving its local optimum after the last improving move (seen
 with ``log_search``), so on large parts guided local search takes over (see
 ``RUIN_MIN_STEPS`` in :mod:`dispatch.search`).
 
+Making a step cheaper was tried and nothing of it kept (2026-12-01, R205 and
+others, each variant from the same start: 2 s of guided local search, then 8 s
+here). A step's anatomy, from an at-solution callback on R205 and RC105: the
+descent puts the 7-15 removed tasks back after 10-26 accepted moves (25-125 ms),
+wherever it first finds room, so at that point the plan is 10-20 % dearer than
+before the ruin; 25-95 more moves repair it (the last at 50-320 ms), and proving
+the local optimum takes another 80-200 ms, 40-60 % of the step.
+
+- Capping the descent with ``solution_limit``: at 1.5x the removed tasks + 3,
+  1x + 2 or 2x + 5 the cap comes before every task is back, so no step ever
+  improved (R205 stayed at 7.84 %, with 69-84 steps instead of 27); at 4x, 6x
+  or 8x + 10 there were 1.3-2.5x the steps and no better plans (R205 6.73,
+  2.72, 1.07 % against 0.44 % uncapped; RC105 4.14, 5.30, 5.70 against 4.14;
+  R101 0.12, 1.14, 1.14 against 0.53; RC201 0.74, 0.82, 0.00 against 0.00).
+- Recreating by cheapest insertion: ``SolveFromAssignmentWithParameters``
+  ignores ``first_solution_strategy`` (local, parallel or sequential cheapest,
+  best insertion): from closed partial routes the removed tasks stay out, from
+  open ones (or with their next variables deactivated) it finds nothing.
+  ``FastSolveFromAssignmentWithParameters`` (descent without propagation) took
+  3x as long and never beat the plan before the ruin. Operators chosen per solve are ignored
+  (make_active alone: the same 110-320 ms a step), see :mod:`dispatch.parameters`.
+- OR-Tools' iterated local search does run through ``SolveWithIteratedLocalSearch``
+  (not ``use_iterated_local_search`` in the other solves), but only from its own
+  first solution. The whole budget in it (parallel cheapest insertion, SISR ruin
+  of 10 visits on average, recreate by local cheapest insertion, descent after
+  each, simulated annealing with automatic temperatures) gave
+  ``python -m bench.solomon --time-limit 10 --seed 1``: mean 1.80 %, worst
+  5.15 % (RC205), no better than this search; ``python -m bench.solomon --set
+  homberger200 --time-limit 30``: mean 4.96 %, worst 9.01 % (R2_2_1), worse
+  than this search's 4.3 %. Without the descent after each ruin it was worse still
+  (R205 8.30 %, RC105 4.61 %, R101 1.71 % at 10 s, against 6.64, 3.24, 1.43 with
+  it at fixed temperatures 100 to 0.01, and 2.81, 3.61, 1.07 with automatic ones).
+With steps no cheaper, other acceptance rules and ruin sizes were not tried:
+over some 25 steps a run, their effect would drown in run-to-run noise.
+
 Everything is driven by a seeded random generator and each step ends at a local
 optimum, not a clock, so a run is the same for a seed unless the deadline cuts it.
 """
