@@ -192,7 +192,7 @@ class Settings:
             redis_url=redis_url,
             broker_url=broker_url,
             result_backend=result_backend,
-            secret_key=env.get("SECRET_KEY") or _instance_secret(instance),
+            secret_key=_secret_key(env.get("SECRET_KEY")) or _instance_secret(instance),
             timezone=env.get("DOORSTEP_TIMEZONE") or "Asia/Shanghai",
             access_token_minutes=parse_int(env.get("DOORSTEP_ACCESS_TOKEN_MINUTES"), 15),
             active_user_cache_s=parse_float(env.get("DOORSTEP_ACTIVE_USER_CACHE_S"), 5.0),
@@ -249,6 +249,18 @@ class Settings:
         known = {k: v for k, v in overrides.items() if k in self.__dataclass_fields__}
         extra = {k: v for k, v in overrides.items() if k not in self.__dataclass_fields__}
         return replace(self, **known, extra={**self.extra, **extra})
+
+
+MIN_SECRET_BYTES = 32
+
+
+def _secret_key(value: str | None) -> str | None:
+    """SECRET_KEY as set, refused when too short to sign with: HS256 wants a key at least as long
+    as its 32-byte hash (RFC 7518 3.2), and a short one is guessable offline from any token."""
+    if value and len(value.encode()) < MIN_SECRET_BYTES:
+        raise ValueError(f"SECRET_KEY: at least {MIN_SECRET_BYTES} bytes (this one has {len(value.encode())}); "
+                         "make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'")
+    return value or None
 
 
 def _instance_secret(instance: Path) -> str:

@@ -1,6 +1,8 @@
 """Settings come from the environment with embedded defaults that need no server."""
 from pathlib import Path
 
+import pytest
+
 from doorstep.settings import Settings
 
 
@@ -35,3 +37,9 @@ def test_production_urls_replace_the_embedded_defaults(tmp_path: Path) -> None:
     assert not settings.uses_embedded_broker
     assert settings.secret_key == "s" * 40
     assert settings.timezone == "Asia/Urumqi"
+
+
+def test_a_secret_key_too_short_to_sign_with_stops_start_up(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="SECRET_KEY: at least 32 bytes"):
+        Settings.from_env({"DOORSTEP_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "bench-secret"})
+    assert Settings.from_env({"DOORSTEP_INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "k" * 32}).secret_key == "k" * 32

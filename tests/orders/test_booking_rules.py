@@ -66,14 +66,14 @@ def test_the_rules_are_the_hospitals_settings(orders, hospital) -> None:  # type
 def test_settings_come_from_the_environment(tmp_path) -> None:  # type: ignore[no-untyped-def]
     settings = Settings.from_env({"DOORSTEP_BOOKING_LEAD_HOURS": "48", "DOORSTEP_BOOKING_HORIZON_DAYS": "14",
                                   "DOORSTEP_SERVICE_HOURS": "07:30-20:00", "DOORSTEP_MAX_OPEN_CARE_ORDERS": "5",
-                                  "SECRET_KEY": "x"}, tmp_path)
+                                  "SECRET_KEY": "x" * 40}, tmp_path)
     assert (settings.booking_lead_hours, settings.booking_horizon_days, settings.max_open_care_orders) == (48, 14, 5)
     assert settings.service_hours == (time(7, 30), time(20))
-    defaults = Settings.from_env({"SECRET_KEY": "x"}, tmp_path)
+    defaults = Settings.from_env({"SECRET_KEY": "x" * 40}, tmp_path)
     assert (defaults.booking_lead_hours, defaults.booking_horizon_days, defaults.service_hours,
             defaults.max_open_care_orders) == (24, 30, (time(8), time(18)), 3)
     with pytest.raises(ValueError, match="DOORSTEP_SERVICE_HOURS"):
-        Settings.from_env({"DOORSTEP_SERVICE_HOURS": "18:00-08:00", "SECRET_KEY": "x"}, tmp_path)
+        Settings.from_env({"DOORSTEP_SERVICE_HOURS": "18:00-08:00", "SECRET_KEY": "x" * 40}, tmp_path)
 
 
 # The open-order limit ----------------------------------------------------------------------
