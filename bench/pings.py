@@ -165,7 +165,11 @@ def _serve(env: dict[str, str], args: argparse.Namespace) -> subprocess.Popen[by
     command = [str(bin_dir / "gunicorn"), "-w", str(args.workers), "-b", f"127.0.0.1:{args.port}",
                "--log-level", "warning", "-k", args.worker_class]
     if args.worker_class == "gthread":
-        command += ["--threads", str(args.gthreads)]
+        # wrk opens its connections at once and keeps them: whichever worker wakes first takes most
+        # of them, and one process then serves most pings (measured: runs at half the rate, at
+        # random). Phones reconnect all day and spread out; here each worker takes its share.
+        share = -(-args.connections // args.workers)
+        command += ["--threads", str(args.gthreads), "--worker-connections", str(share)]
     server = subprocess.Popen([*command, "doorstep.wsgi:app"], env=env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
