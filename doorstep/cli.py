@@ -363,7 +363,7 @@ def _travel() -> Any:
     app = click.get_current_context().find_root().obj
     if isinstance(app, Flask) and TRAVEL in app.extensions:
         return app.extensions[TRAVEL]
-    env = {**os.environ, "SECRET_KEY": os.environ.get("SECRET_KEY") or "unused: no tokens here"}
+    env = {**os.environ, "SECRET_KEY": os.environ.get("SECRET_KEY") or "unused: a matrix signs no tokens, " * 2}
     try:
         return make_travel(Settings.from_env(env))
     except (TravelConfigError, ValueError) as exc:
