@@ -48,7 +48,8 @@ class Meanwhile:
                 held[stop.order_id] = stop.route_id
                 reported.add((stop.route_id, stop.type, stop.order_id))
         live = {o.id for o in orders.values() if o.status == PLANNABLE[o.kind] or o.status in REPLANNED}
-        now = open_stops(state.plan.id, ours | set(state.where), by="route")
+        now = {order_id: route_id for order_id, route_id, _worker_id
+               in _open_task_stops(state.plan.id, ours | set(state.where))}
         changed = {o for o in ours | set(state.where) if now.get(o) != state.where.get(o)}
         return cls(ours, held, reported, live, changed)
 
@@ -68,28 +69,25 @@ class Meanwhile:
 
 def planned_now(plan_id: int) -> dict[int, int]:
     """Order id -> worker id of every task stop still to do on the plan's routes (flush first)."""
-    return open_stops(plan_id, None, by="worker")
-
-
-def open_stops(plan_id: int, order_ids: Collection[int] | None, *, by: str) -> dict[int, int]:
-    """Order id -> route id (``by="route"``) or worker id of its task stops not done or failed."""
-    column = Route.id if by == "route" else Route.worker_id
-    query = (select(Stop.order_id, column).join(Route, Stop.route_id == Route.id)
-             .where(Route.plan_id == plan_id, Stop.order_id.is_not(None), Stop.type.in_(TASK_STOPS),
-                    Stop.status.not_in(CLOSED_STOP)).order_by(Stop.id))
-    if order_ids is not None:
-        query = query.where(Stop.order_id.in_(sorted(order_ids)))
-    return {order_id: value for order_id, value in session.execute(query)}
+    return {order_id: worker_id for order_id, _route_id, worker_id in _open_task_stops(plan_id)}
 
 
 def routes_holding(plan_id: int, order_ids: Collection[int]) -> dict[int, set[int]]:
     """Order id -> ids of the routes with a task stop of it still to do (flush first)."""
     held: dict[int, set[int]] = {}
-    if not order_ids:
-        return held
-    rows = session.execute(select(Stop.order_id, Stop.route_id).join(Route, Stop.route_id == Route.id)
-                           .where(Route.plan_id == plan_id, Stop.order_id.in_(sorted(order_ids)),
-                                  Stop.type.in_(TASK_STOPS), Stop.status.not_in(CLOSED_STOP)))
-    for order_id, route_id in rows:
+    for order_id, route_id, _worker_id in _open_task_stops(plan_id, order_ids):
         held.setdefault(order_id, set()).add(route_id)
     return held
+
+
+def _open_task_stops(plan_id: int, order_ids: Collection[int] | None = None) -> list[tuple[int, int, int]]:
+    """(order id, route id, worker id) of each task stop not done or failed on the plan's routes, by
+    stop id; only these orders' when ``order_ids`` is given."""
+    query = (select(Stop.order_id, Route.id, Route.worker_id).join(Route, Stop.route_id == Route.id)
+             .where(Route.plan_id == plan_id, Stop.order_id.is_not(None), Stop.type.in_(TASK_STOPS),
+                    Stop.status.not_in(CLOSED_STOP)).order_by(Stop.id))
+    if order_ids is not None:
+        if not order_ids:
+            return []
+        query = query.where(Stop.order_id.in_(sorted(order_ids)))
+    return [(order_id, route_id, worker_id) for order_id, route_id, worker_id in session.execute(query)]
