@@ -120,19 +120,18 @@ def access_own_order(actor: Actor, order_id: int) -> Order:
     return order
 
 
-def access_me(actor: Actor, *, lock: bool = False) -> Patient:
-    """The calling patient's own record; ``lock``: its row locked until the transaction ends
-    (``SELECT ... FOR UPDATE``; see ``orders.series.check_open_order_limit``)."""
-    patient = (session.get(Patient, actor.patient_id, with_for_update=lock or None)
-               if actor.role == "patient" and actor.patient_id else None)
+def access_me(actor: Actor) -> Patient:
+    """The calling patient's own record (``access_me_at`` also locks it, for a booking)."""
+    patient = session.get(Patient, actor.patient_id) if actor.role == "patient" and actor.patient_id else None
     if patient is None:
         raise NotFound("This account has no patient record.")
     return patient
 
 
 def access_me_at(actor: Actor, address_id: int) -> tuple[Patient, Address | None]:
-    """The calling patient's record, locked as ``access_me(lock=True)``, and their address
-    ``address_id`` (None when it is not theirs) in one round trip: a booking needs both."""
+    """The calling patient's record, locked until the transaction ends (``SELECT ... FOR UPDATE``; see
+    ``orders.series.check_open_order_limit``), and their address ``address_id`` (None when it is not
+    theirs), in one round trip: a booking needs both."""
     row = (session.execute(
         select(Patient, Address)
         .outerjoin(Address, and_(Address.id == address_id, Address.patient_id == Patient.id))

@@ -57,7 +57,7 @@ def open_care_orders(patient_id: int) -> int:
 def check_open_order_limit(patient_id: int, *, locked: bool = False) -> None:
     """409 naming the limit when the patient may not open another care order (or series).
 
-    ``locked``: the caller read the patient with ``access_me(actor, lock=True)`` in this
+    ``locked``: the caller read the patient with ``access_me_at`` (which locks it) in this
     transaction, which saves a round trip; otherwise the row is locked here.
     """
     if not locked:
