@@ -60,6 +60,7 @@ class Model:
     transits: list[int] = field(default_factory=list)  # per worker: its time transit callback
     penalties: dict[int, int] = field(default_factory=dict)  # task index -> cost of leaving it out
     driven: pywrapcp.RoutingDimension | None = None  # see _driven
+    travel: dict[str, np.ndarray] = field(default_factory=dict)  # per kind, node to node seconds
 
 
 def build_model(problem: Problem, *, seed: int = 0) -> Model:
@@ -114,7 +115,7 @@ def build_model(problem: Problem, *, seed: int = 0) -> Model:
         if node.task >= 0:
             model.task_nodes.setdefault(node.task, []).append(manager.NodeToIndex(n))
 
-    travel = _travel_tables(problem, nodes)
+    travel = model.travel = _travel_tables(problem, nodes)
     service = np.array([n.duration_s for n in nodes], dtype=np.int64)
     _add_arc_costs(model, travel)
     _add_preferences(model)

@@ -1,7 +1,8 @@
 """Solve a Problem with OR-Tools: a first plan, guided local search, ruin and recreate.
 
 Cheapest insertion, guided local search, then ruin and recreate (see
-:mod:`dispatch.ruin`). The search stops at the time limit (small problems get
+:mod:`dispatch.ruin`); on days of single stops, the string search (see
+:mod:`dispatch.strings`) takes the second half of the time. The search stops at the time limit (small problems get
 less: see :data:`CAP_PER_TASK_S`), or earlier once its step budgets are spent.
 The budgets are counted in solutions and steps, not seconds, so a search that
 ends that way gives the same plan for a seed on any machine; only a search cut
@@ -17,6 +18,7 @@ from typing import Any
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
+from dispatch import strings
 from dispatch.diagnose import diagnose
 from dispatch.model import Model, build_model
 from dispatch.parameters import search_parameters
@@ -45,6 +47,16 @@ RUIN_MIN_STEPS = 10
 many (a step is a local search to a local optimum: 0.3 s on Solomon's 100 customers, 0.8 s
 on a 140-stop part of the generated city with breaks and pickups), guided local search,
 which improves steadily per second, takes the rest of the time instead."""
+RUIN_SHARE_WITH_STRINGS = 0.5
+STRINGS_POLISH_SHARE = 0.05
+"""Where the string search fits (see :mod:`dispatch.strings`), ruin and recreate stops at this
+share of the time guided local search left, and the string search takes the rest from its best
+plan, but for the last share, which is for OR-Tools' final descent over the string search's plan.
+The two searches are good at different days: on Solomon's 12 at 10 s, seed 1, the string search
+alone (after 1 s of guided local search) reached R205 0.7-2.2 % and RC105 0.4-1.5 % (OR-Tools
+alone: 5.2-5.7 and 3.2-4.1 %), but RC201 2.6-12 % and R201 2.5-4.3 % (OR-Tools alone: 0.0 and
+2.7 %); half each gave R201 1.4-4.3 % over four seeds, against 2.7-4.9 % with a fifth for ruin
+and recreate and 3.2-5.6 % with none."""
 PROGRESS_EVERY_S = 0.5
 
 Progress = Callable[[float, str], None]
@@ -163,20 +175,50 @@ def _search(
         model, solution, max(began + seconds * GLS_SHARE, now + (deadline - now) * GLS_SHARE)
     )
     report.solution(solution.ObjectiveValue())
+    fits = strings.fits(model)
+    ruin_deadline = deadline
+    if fits:
+        now = time.monotonic()
+        ruin_deadline = now + (deadline - now) * RUIN_SHARE_WITH_STRINGS
     best, too_slow = ruin_and_recreate(
         model,
         solution,
-        deadline=deadline,
+        deadline=ruin_deadline,
         seed=seed,
         max_steps=RUIN_STEPS_PER_TASK * n_tasks,
         min_steps=RUIN_MIN_STEPS,
         on_solution=report.solution,
     )
     if too_slow:
-        best = _guided(model, best, deadline)
+        best = _guided(model, best, ruin_deadline)
+        report.solution(best.ObjectiveValue())
+    if fits:
+        best = _strings(model, best, deadline, seed)
         report.solution(best.ObjectiveValue())
     report.raise_if_failed()
     return best
+
+
+def _strings(
+    model: Model, solution: pywrapcp.Assignment, deadline: float, seed: int
+) -> pywrapcp.Assignment:
+    """String removals until shortly before ``deadline``, then one OR-Tools descent over the result."""
+    began = time.monotonic()
+    polish = began + (deadline - began) * (1 - STRINGS_POLISH_SHARE)
+    routes = strings.improve(model, solution, deadline=polish, seed=seed)
+    if routes is None:
+        return _guided(model, solution, deadline)
+    routing = model.routing
+    start = routing.solver().Assignment(solution)
+    if not routing.RoutesToAssignment(routes, True, True, start):
+        log.warning("OR-Tools refused the string search's routes; kept its own plan")
+        return _guided(model, solution, deadline)
+    params = search_parameters(routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT)
+    _time_limit(params, max(deadline, time.monotonic() + 0.5))
+    found = routing.SolveFromAssignmentWithParameters(start, params)
+    if found is None or found.ObjectiveValue() > solution.ObjectiveValue():
+        return solution
+    return found
 
 
 def _guided(model: Model, solution: pywrapcp.Assignment, deadline: float) -> pywrapcp.Assignment:

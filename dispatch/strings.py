@@ -1,0 +1,478 @@
+"""Slack induction by string removals (SISR), for days whose tasks are single stops.
+
+Christiaens and Vanden Berghe (2020): remove a few strings of neighbouring
+stops from a few routes, put every stop back at its cheapest place, skipping
+each place with a small probability ("blinks"), and accept the result under
+simulated annealing. Each step costs about a millisecond here, against 0.3 s for
+a ruin-and-recreate step through OR-Tools' own descent (see
+:mod:`dispatch.ruin`), so the search takes thousands of steps in the time
+OR-Tools takes tens; that is what closes the last per cent on tightly
+windowed days.
+
+The steps work on plain arrays built from the OR-Tools model (same nodes, the
+same travel tables, shifts, windows, capacities, allowed workers and drop
+penalties), so the plan they reach is handed back to OR-Tools
+(``RoutesToAssignment``), which checks it against the whole model and polishes it
+with one descent. Only days the arrays describe in full are searched this way
+(:func:`fits`): no pickups, breaks, ride limits, preferred workers or stops with
+more than one window; the others keep OR-Tools' search alone.
+
+Everything is drawn from a generator seeded with the solve's seed, and the
+cooling follows the step count, so a search that ends on its step budget gives
+the same plan for a seed on any machine.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.constraint_solver import pywrapcp
+
+from dispatch.model import Model
+
+log = logging.getLogger("dispatch.strings")
+
+AVERAGE_REMOVED = 10
+"""The paper's c-bar: stops removed per step on average."""
+MAX_STRING = 10
+"""The paper's L-max: the longest string taken from one route."""
+SPLIT_RATE = 0.5
+"""Share of removals that keep a piece of the string in place (a "split string")."""
+BLINK_RATE = 0.01
+"""Each place is skipped with this probability when putting a stop back."""
+HOT, COLD = 3.0, 0.01
+"""Annealing temperatures at the first and last step, in mean arcs of the starting plan."""
+NEW_ROUTE_RATE = 0.0
+"""Share of steps whose first stop put back must start an idle worker's route."""
+STEPS_PER_TASK = 400
+"""The step budget: small days end on it, large ones on the time."""
+PACE_STEPS = 50
+"""Every this many steps, the steps the time affords are estimated again and the cooling spread
+over them; once the budget is seen to fit with room to spare, it is kept, for determinism."""
+INFEASIBLE = np.iinfo(np.int64).max // 4
+
+
+def fits(model: Model) -> bool:
+    """Do the arrays here describe every rule of the model's day?"""
+    problem = model.problem
+    if model.breaks or model.driven is not None:
+        return False
+    for ti in model.candidates:
+        task = problem.tasks[ti]
+        if len(model.task_nodes[ti]) != 1 or task.max_ride_s is not None:
+            return False
+        if task.preferred_workers:
+            return False
+    return all(len(node.windows) <= 1 for node in model.nodes)
+
+
+@dataclass(frozen=True)
+class _Route:
+    """One worker's stops, with the times that say where another stop still fits."""
+
+    vehicle: int
+    seq: list[int]  # model node numbers: the worker's start, the stops, its end
+    early: list[int]  # per node: the earliest start of service
+    late: list[int]  # ...the latest start that keeps every later stop in its window
+    cost: int
+    load: np.ndarray  # per load name
+
+    @property
+    def stops(self) -> list[int]:
+        return self.seq[1:-1]
+
+
+class _Day:
+    """The model's day as arrays: the nodes, workers and their rules."""
+
+    def __init__(self, model: Model):
+        problem, nodes = model.problem, model.nodes
+        self.model = model
+        self.n_workers = v_count = len(problem.workers)
+        t0 = model.t0
+        horizon = max(w.shift.end for w in problem.workers) - t0
+        kinds = sorted(model.travel)
+        self.kind_of = np.array([kinds.index(w.kind) for w in problem.workers])
+        self.travel = np.stack([model.travel[k] for k in kinds]).astype(np.int64)
+        self.travel_rows = [t.tolist() for t in self.travel]
+        n = len(nodes)
+        self.service = [int(node.duration_s) for node in nodes]
+        opens = [0] * n
+        closes = [horizon] * n
+        for i, node in enumerate(nodes):
+            if node.windows:
+                (w,) = node.windows
+                opens[i], closes[i] = max(0, w.start - t0), min(horizon, w.end - t0)
+        for v, w in enumerate(problem.workers):
+            opens[v] = w.earliest_departure - t0
+            closes[v] = closes[v_count + v] = w.shift.end - t0
+        self.opens, self.closes = opens, closes
+        self.customers = [i for i, node in enumerate(nodes) if node.task >= 0]
+        names = sorted({k for ti in model.candidates for k in problem.tasks[ti].load})
+        self.demand = np.zeros((n, len(names)), dtype=np.int64)
+        for i, node in enumerate(nodes):
+            if node.type == "dropoff":
+                load = problem.tasks[node.task].load
+                self.demand[i] = [load.get(name, 0) for name in names]
+        self.capacity = np.array(
+            [[w.capacity.get(name, 0) for name in names] for w in problem.workers], dtype=np.int64
+        ).reshape(v_count, len(names))
+        self.max_stops = np.array(
+            [n if w.max_tasks is None else w.max_tasks for w in problem.workers]
+        )
+        self.allowed = np.zeros((n, v_count), dtype=bool)
+        self.penalty = [0] * n
+        for ti, workers in model.candidates.items():
+            (i,) = model.task_nodes[ti]
+            node = model.manager.IndexToNode(i)
+            self.allowed[node, workers] = True
+            self.penalty[node] = model.penalties[ti]
+        depot = nodes[0].location
+        home = self.travel[0][0]  # distance from the first worker's start, for "far" and "close"
+        self.far = np.array([home[i] if depot >= 0 else 0 for i in range(n)])
+        near = self.travel[0][np.ix_(self.customers, self.customers)]
+        width = min(len(self.customers), 4 * MAX_STRING * 4)
+        order = np.argsort(near, axis=1, kind="stable")[:, :width]
+        ids = np.array(self.customers)
+        self.neighbours = {c: ids[order[k]].tolist() for k, c in enumerate(self.customers)}
+        self.one_kind = len(kinds) == 1
+        self.travel_into = np.ascontiguousarray(self.travel[0].T)  # row c: travel into c
+        self._blink_pool = np.random.default_rng(0).random(1 << 16) >= BLINK_RATE
+        self.classes = self.vehicle_classes()
+
+    def route(self, vehicle: int, stops: list[int]) -> _Route | None:
+        """The route's times, or None if a stop misses its window."""
+        seq = [vehicle, *stops, self.n_workers + vehicle]
+        t = self.travel_rows[self.kind_of[vehicle]]
+        opens, closes, service = self.opens, self.closes, self.service
+        early = [opens[vehicle]]
+        cost = 0
+        for a, b in itertools.pairwise(seq):
+            leg = t[a][b]
+            cost += leg
+            arrive = early[-1] + service[a] + leg
+            if arrive > closes[b]:
+                return None
+            early.append(max(arrive, opens[b]))
+        late = [closes[seq[-1]]] * len(seq)
+        for k in range(len(seq) - 2, -1, -1):
+            a = seq[k]
+            late[k] = min(closes[a], late[k + 1] - service[a] - t[a][seq[k + 1]])
+        return _Route(vehicle, seq, early, late, cost, self.demand[stops].sum(axis=0))
+
+    def insert(self, route: _Route, at: int, c: int) -> _Route | None:
+        """``route`` with ``c`` in gap ``at``: times recomputed only as far as they change."""
+        old, seq = route.seq, route.seq[: at + 1] + [c] + route.seq[at + 1 :]
+        t = self.travel_rows[self.kind_of[route.vehicle]]
+        opens, closes, service = self.opens, self.closes, self.service
+        early = route.early[: at + 1]
+        e = early[-1]
+        for k in range(at + 1, len(seq)):
+            a, b = seq[k - 1], seq[k]
+            arrive = e + service[a] + t[a][b]
+            if arrive > closes[b]:
+                return None
+            e = max(arrive, opens[b])
+            if k > at + 1 and e == route.early[k - 1]:  # from here on, as before
+                early += route.early[k - 1 :]
+                break
+            early.append(e)
+        late = route.late[: at + 1] + [0] + route.late[at + 1 :]
+        for k in range(at + 1, -1, -1):
+            a = seq[k]
+            l_ = min(closes[a], late[k + 1] - service[a] - t[a][seq[k + 1]])
+            if k <= at and l_ == late[k]:  # from here back, as before
+                break
+            late[k] = l_
+        p, q = old[at], old[at + 1]
+        cost = route.cost + t[p][c] + t[c][q] - t[p][q]
+        return _Route(route.vehicle, seq, early, late, cost, route.load + self.demand[c])
+
+    def gaps(self, route: _Route) -> tuple[list[int], ...]:
+        """Per gap: the node before, the node after, the earliest departure from the one
+        before, the latest start at the one after, and the travel between them."""
+        seq, service = route.seq, self.service
+        t = self.travel_rows[self.kind_of[route.vehicle]]
+        before, after = seq[:-1], seq[1:]
+        return (
+            before,
+            after,
+            [e + service[a] for e, a in zip(route.early, before)],
+            route.late[1:],
+            [t[a][b] for a, b in zip(before, after)],
+        )
+
+    def blinks(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Which of ``n`` places are looked at: a random window of a fixed random pool, one
+        draw instead of ``n``."""
+        pool = self._blink_pool
+        if n >= len(pool):
+            return rng.random(n) >= BLINK_RATE
+        at = int(rng.integers(len(pool) - n))
+        return pool[at : at + n]
+
+    def vehicle_classes(self) -> np.ndarray:
+        """Workers no task can tell apart (same kind, places, shift, capacity, permissions)."""
+        v_count = self.n_workers
+        keys = {}
+        out = np.zeros(v_count, dtype=np.int64)
+        for v in range(v_count):
+            key = (
+                int(self.kind_of[v]),
+                self.model.nodes[v].location,
+                self.model.nodes[v_count + v].location,
+                self.opens[v],
+                self.closes[v],
+                self.capacity[v].tobytes(),
+                int(self.max_stops[v]),
+                self.allowed[:, v].tobytes(),
+            )
+            out[v] = keys.setdefault(key, len(keys))
+        return out
+
+
+class _Plan:
+    """Routes (one per worker, shared between plans until changed), the stops left out, and
+    every route's gaps side by side, padded to one width, so one stop is priced everywhere at
+    once and a changed route rewrites only its own row."""
+
+    def __init__(self, day: _Day, routes: list[_Route], left_out: list[int]):
+        self.day, self.routes, self.left_out = day, list(routes), list(left_out)
+        self.loads = np.zeros((len(routes), day.demand.shape[1]), dtype=np.int64)
+        self.counts = np.zeros(len(routes), dtype=np.int64)
+        self._layout(max(len(r.seq) for r in routes))
+        for k, r in enumerate(routes):
+            self._write(k, r)
+
+    @property
+    def cost(self) -> int:
+        return sum(r.cost for r in self.routes) + sum(self.day.penalty[c] for c in self.left_out)
+
+    def copy(self) -> _Plan:
+        twin = object.__new__(_Plan)
+        twin.day, twin.routes, twin.left_out = self.day, list(self.routes), list(self.left_out)
+        twin.loads, twin.counts = self.loads.copy(), self.counts.copy()
+        twin.gaps = self.gaps.copy()
+        twin.width = self.width
+        return twin
+
+    def replace(self, k: int, route: _Route) -> None:
+        self.routes[k] = route
+        if len(route.seq) - 1 > self.width:
+            self._layout(2 * len(route.seq))
+            for j, r in enumerate(self.routes):
+                self._write(j, r)
+        else:
+            self._write(k, route)
+
+    def _layout(self, width: int) -> None:
+        self.width = width
+        self.gaps = np.zeros((5, len(self.routes), width), dtype=np.int64)
+
+    def _write(self, k: int, route: _Route) -> None:
+        m = len(route.seq) - 1
+        row = self.gaps[:, k]
+        row[:, :m] = self.day.gaps(route)
+        row[:, m:] = 0
+        row[3, m:] = -1  # no arrival is this early: the padding is never a place
+        self.loads[k] = route.load
+        self.counts[k] = len(route.seq) - 2
+
+    def cheapest(self, c: int, fit: np.ndarray, rng: np.random.Generator) -> tuple[int, int]:
+        """(route, position) of the cheapest feasible place for ``c``; (-1, -1) if none.
+
+        Only the rows of workers that may take ``c`` are priced: on a day of a few long
+        routes most workers are idle, and most of the array would be padding.
+        """
+        day = self.day
+        rows = np.flatnonzero(fit)
+        if not len(rows):
+            return -1, -1
+        before, after, leave, latest, arc = self.gaps[:, rows].reshape(5, -1)
+        if day.one_kind:
+            into, out = day.travel_into[c][before], day.travel[0, c][after]
+        else:
+            kinds = np.repeat(day.kind_of[rows], self.width)
+            into, out = day.travel[kinds, before, c], day.travel[kinds, c, after]
+        arrive = leave + into
+        ok = arrive <= day.closes[c]
+        ok &= np.maximum(arrive, day.opens[c]) + (day.service[c] + out) <= latest
+        ok &= day.blinks(rng, len(ok))
+        delta = np.where(ok, into + out - arc, INFEASIBLE)
+        g = int(np.argmin(delta))
+        if delta[g] == INFEASIBLE:
+            return -1, -1
+        row, at = divmod(g, self.width)
+        return int(rows[row]), at
+
+
+def improve(
+    model: Model,
+    solution: pywrapcp.Assignment,
+    *,
+    deadline: float,
+    seed: int,
+) -> list[list[int]] | None:
+    """Search from ``solution`` until ``deadline`` or the step budget.
+
+    Returns the best routes found as routing indices per worker, for
+    ``RoutesToAssignment``; None if ``solution`` could not be read into the
+    arrays (then the model holds a rule they do not, and OR-Tools' plan stands).
+    """
+    day = _Day(model)
+    start = _read(day, solution)
+    if start is None:
+        log.warning("a plan the arrays call infeasible; kept OR-Tools' search alone")
+        return None
+    best = _anneal(day, start, deadline, np.random.default_rng(seed))
+    manager = model.manager
+    return [[manager.NodeToIndex(n) for n in r.stops] for r in best.routes]
+
+
+def _read(day: _Day, solution: pywrapcp.Assignment) -> _Plan | None:
+    routing, manager = day.model.routing, day.model.manager
+    routes, served = [], set()
+    for v in range(day.n_workers):
+        stops, i = [], solution.Value(routing.NextVar(routing.Start(v)))
+        while not routing.IsEnd(i):
+            stops.append(manager.IndexToNode(i))
+            i = solution.Value(routing.NextVar(i))
+        route = day.route(v, stops)
+        if route is None:
+            return None
+        routes.append(route)
+        served.update(stops)
+    return _Plan(day, routes, [c for c in day.customers if c not in served])
+
+
+def _anneal(day: _Day, plan: _Plan, deadline: float, rng: np.random.Generator) -> _Plan:
+    """Simulated annealing over ruin-and-recreate steps; returns the best plan."""
+    began = time.monotonic()
+    arcs = sum(len(r.stops) + 1 for r in plan.routes if r.stops) or 1
+    mean_arc = max(1.0, sum(r.cost for r in plan.routes) / arcs)
+    hot, cold = HOT * mean_arc, COLD * mean_arc
+    budget = planned = STEPS_PER_TASK * len(day.customers)
+    current, best = plan, plan
+    current_cost = best_cost = plan.cost
+    step = 0
+    while step < planned:
+        if time.monotonic() >= deadline:
+            break
+        step += 1
+        if step % PACE_STEPS == 0 and (step == PACE_STEPS or planned < budget):
+            pace = (time.monotonic() - began) / step
+            affordable = step + int((deadline - time.monotonic()) / max(pace, 1e-6))
+            planned = budget if affordable >= budget * 3 // 2 else min(budget, affordable)
+        temperature = hot * (cold / hot) ** (step / planned)
+        candidate = _recreate(day, _ruin(day, current, rng), rng)
+        cost = candidate.cost
+        if cost < current_cost - temperature * math.log(rng.random()):
+            current, current_cost = candidate, cost
+            if cost < best_cost:
+                best, best_cost = candidate, cost
+    log.debug("strings steps=%d planned=%d cost=%d", step, planned, best_cost)
+    return best
+
+
+def _ruin(day: _Day, plan: _Plan, rng: np.random.Generator) -> _Plan:
+    """Remove strings of stops near a random one from a few routes (SISR's ruin)."""
+    plan = plan.copy()
+    where = {c: k for k, r in enumerate(plan.routes) for c in r.stops}
+    if not where:
+        return plan
+    lengths = [len(r.stops) for r in plan.routes if r.stops]
+    longest = min(MAX_STRING, sum(lengths) / len(lengths))
+    strings = int(rng.uniform(1, 4 * AVERAGE_REMOVED / (1 + longest)))
+    served = list(where)
+    ruined: set[int] = set()
+    for c in day.neighbours[served[int(rng.integers(len(served)))]]:
+        if len(ruined) >= strings:
+            break
+        k = where.get(c)
+        if k is None or k in ruined:
+            continue
+        ruined.add(k)
+        route = plan.routes[k]
+        size = int(rng.uniform(1, min(len(route.stops), longest) + 1))
+        kept = _string(route.stops, route.stops.index(c), size, rng)
+        shorter = day.route(route.vehicle, kept)
+        if shorter is None:  # a later stop reached later: travel that breaks the triangle rule
+            continue
+        plan.left_out.extend(s for s in route.stops if s not in kept)
+        plan.replace(k, shorter)
+    return plan
+
+
+def _string(stops: list[int], at: int, size: int, rng: np.random.Generator) -> list[int]:
+    """The stops kept when a string of ``size`` through position ``at`` is removed."""
+    extra = 0
+    if size < len(stops) and rng.random() < SPLIT_RATE:
+        extra = 1
+        while size + extra < len(stops) and rng.random() < 0.5:
+            extra += 1
+    span = size + extra
+    first = int(rng.integers(max(0, at - span + 1), min(at, len(stops) - span) + 1))
+    if not extra:
+        return stops[:first] + stops[first + span :]
+    keep_at = int(rng.integers(0, size + 1))
+    return stops[:first] + stops[first + keep_at : first + keep_at + extra] + stops[first + span :]
+
+
+def _recreate(day: _Day, plan: _Plan, rng: np.random.Generator) -> _Plan:
+    """Put each stop left out back at its cheapest place, skipping places by blinks."""
+    pending = _insertion_order(day, plan.left_out, rng)
+    plan.left_out = []
+    usable = _usable(day, plan.counts)
+    opening = rng.random() < NEW_ROUTE_RATE
+    for c in pending:
+        fit = (
+            (usable & (plan.counts == 0) if opening else usable)
+            & day.allowed[c]
+            & np.all(plan.loads + day.demand[c] <= day.capacity, axis=1)
+            & (plan.counts < day.max_stops)
+        )
+        k, at = plan.cheapest(c, fit, rng)
+        route = plan.routes[k] if k >= 0 else None
+        new = route and day.insert(route, at, c)
+        if new is None and opening:
+            opening = False
+            pending.append(c)
+            continue
+        if new is None:  # nowhere (a checked place cannot fail)
+            plan.left_out.append(c)
+            continue
+        opening = False
+        if len(route.seq) == 2:
+            usable = _usable(day, plan.counts + (np.arange(len(plan.counts)) == k))
+        plan.replace(k, new)
+    return plan
+
+
+def _usable(day: _Day, counts: np.ndarray) -> np.ndarray:
+    """Workers worth trying: all with stops, and one idle worker of each class."""
+    usable = counts > 0
+    seen = set(day.classes[usable].tolist())
+    for v in np.flatnonzero(~usable):
+        if day.classes[v] not in seen:
+            seen.add(day.classes[v])
+            usable[v] = True
+    return usable
+
+
+def _insertion_order(day: _Day, stops: list[int], rng: np.random.Generator) -> list[int]:
+    """SISR's orders, by weight: random 4, largest demand 4, farthest 2, closest 1."""
+    stops = list(stops)
+    rng.shuffle(stops)
+    pick = rng.random() * 11
+    if pick < 4:
+        return stops
+    if pick < 8:
+        return sorted(stops, key=lambda c: -int(day.demand[c].sum()))
+    if pick < 10:
+        return sorted(stops, key=lambda c: -int(day.far[c]))
+    return sorted(stops, key=lambda c: int(day.far[c]))
