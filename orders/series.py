@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, distinct, func, select
 
 from doorstep.audit import record_access
 from doorstep.auth import Actor
-from doorstep.db import session, utcnow
+from doorstep.db import insert_now, session, utcnow
 from doorstep.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from orders.access import AnyOrder, access_me, find_patient_address, is_triage_nurse, visible_orders
 from orders.booking import BookingRules, booking_errors, occurrence_windows, open_orders_error
@@ -49,9 +49,16 @@ def booking_rules() -> BookingRules:
 
 def open_care_orders(patient_id: int) -> int:
     """The patient's open care orders, each series counting once."""
-    rows = session.execute(select(CareOrder.id, CareOrder.series_id).where(
-        CareOrder.patient_id == patient_id, CareOrder.status.in_(OPEN))).all()
-    return sum(1 for _id, series in rows if series is None) + len({s for _id, s in rows if s is not None})
+    return session.execute(_OPEN_CARE_ORDERS, {"patient_id": patient_id}).scalar_one()
+
+
+# Counted by the database (orders alone, plus series once each) with a statement built once: every
+# booking runs it, and the rows themselves are of no use here. The open statuses are parameters of
+# their own: an IN list of one expanding parameter is rewritten at every execution.
+_OPEN_CARE_ORDERS = (
+    select(func.count().filter(CareOrder.series_id.is_(None)) + func.count(distinct(CareOrder.series_id)))
+    .where(CareOrder.patient_id == bindparam("patient_id"),
+           CareOrder.status.in_([bindparam(f"open_{n}", status) for n, status in enumerate(sorted(OPEN))])))
 
 
 def check_open_order_limit(patient_id: int, *, locked: bool = False) -> None:
@@ -67,6 +74,23 @@ def check_open_order_limit(patient_id: int, *, locked: bool = False) -> None:
     reason = open_orders_error(count, limit)
     if reason:
         raise Conflict(reason, {"open_care_orders": [f"At most {limit} open at once; you have {count}."]})
+
+
+def insert_within_open_order_limit(order: CareOrder) -> None:
+    """Write a new care order unless its patient is at the open-order limit: 409 as
+    ``check_open_order_limit``. The caller has locked the patient (``access_me_at``).
+
+    The count is the INSERT's own condition (``doorstep.db.insert_now``): on PostgreSQL one
+    round trip for both, and the statement starts after the lock is held, so it sees every
+    booking committed before.
+    """
+    limit = current_app.config["SETTINGS"].max_open_care_orders
+    if insert_now(order, only_if=_UNDER_LIMIT, params={"patient_id": order.patient_id, "limit": limit}) is None:
+        check_open_order_limit(order.patient_id, locked=True)  # the 409 with the count
+        insert_now(order)  # under the limit after all: one of theirs ended in between
+
+
+_UNDER_LIMIT = _OPEN_CARE_ORDERS.scalar_subquery() < bindparam("limit")
 
 
 def create_series(actor: Actor, *, service_code: str, address_id: int, first_start: datetime,

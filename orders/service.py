@@ -134,7 +134,7 @@ def place_care_order(actor: Actor, *, service_code: str, address_id: int, window
     the demo seed books its day as if three days ahead): ``orders.booking``. At the
     patient's open-order limit the answer is 409 (``orders.series``).
     """
-    from orders.series import booking_rules, check_open_order_limit
+    from orders.series import booking_rules, insert_within_open_order_limit
 
     _require(actor, "patient")
     now = now or utcnow()
@@ -155,15 +155,14 @@ def place_care_order(actor: Actor, *, service_code: str, address_id: int, window
     # The price in effect now, and the item's eligibility rule (422 naming service_code when the
     # patient is not eligible; terms.needs_triage when a nurse must look before it is accepted).
     terms = booking_terms(item, patient_facts(patient), now, now.astimezone(local_tz()).date())
-    check_open_order_limit(patient.id, locked=True)
     order = CareOrder(status=CARE_ORDER.initial, patient_id=patient.id, address_id=address.id,
                       district=address.district, window_start=window_start, window_end=window_end,
                       service_date=service_date, created_by=actor.user_id, service_code=item.code,
                       skills=list(item.skills), duration_minutes=item.duration_minutes,
                       price_fen=terms.price_fen, notes=notes,
                       history=[], questions=[])  # none yet: the answer then costs no query for them
-    session.add(order)
-    session.flush()
+    # One statement for its two tables and the open-order limit (409 at the limit), no unit of work.
+    insert_within_open_order_limit(order)
     record_creation(order, actor)
     record_access(actor, "create", "care_order", order.id, patient_id=patient.id)
     # No flush here: the history, outbox and audit rows go with the caller's commit (one flush, not two).
