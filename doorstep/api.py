@@ -15,7 +15,7 @@ import flask_smorest
 import marshmallow as ma
 from flask import Flask, Response, json, request, send_from_directory
 from flask_smorest import Page
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from webargs.flaskparser import FlaskParser
 
@@ -147,10 +147,7 @@ def _body_sha256() -> str:
 def _replay(key: str) -> Response | None:
     if len(key) > 255:
         raise ValidationFailed("Idempotency-Key is too long.", {"Idempotency-Key": ["At most 255 characters."]})
-    stored = IdempotencyRecord.__table__.c  # columns, not the entity: every create pays this lookup
-    record = session.execute(select(stored.body_sha256, stored.path, stored.method, stored.status,
-                                    stored.response_body)
-                             .where(stored.user_id == current_actor().user_id, stored.key == key)).first()
+    record = session.execute(_STORED_ANSWER, {"user_id": current_actor().user_id, "key": key}).first()
     if record is None:
         return None
     if record.body_sha256 != _body_sha256() or record.path != request.path or record.method != request.method:
@@ -159,6 +156,12 @@ def _replay(key: str) -> Response | None:
     response = Response(json.dumps(record.response_body), status=record.status, mimetype="application/json")
     response.headers["Idempotent-Replayed"] = "true"
     return response
+
+
+# Columns, not the entity, and built once: every create pays this lookup.
+_stored = IdempotencyRecord.__table__.c
+_STORED_ANSWER = (select(_stored.body_sha256, _stored.path, _stored.method, _stored.status, _stored.response_body)
+                  .where(_stored.user_id == bindparam("user_id"), _stored.key == bindparam("key")))
 
 
 def _remember(key: str, response: Response) -> None:
