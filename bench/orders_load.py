@@ -50,13 +50,17 @@ function setup(thread)
   thread:set("tid", math.random(1, 1000000000))
 end
 
+function init(args)
+  run = args[1] or "run"  -- "warmup" or "timed": their keys differ, so no request replays another's answer
+end
+
 function request()
   counter = counter + 1
   local p = patients[math.random(1, #patients)]
   local headers = {}
   headers["Content-Type"] = "application/json"
   headers["Authorization"] = "Bearer " .. p[1]
-  headers["Idempotency-Key"] = "bench-" .. tid .. "-" .. counter
+  headers["Idempotency-Key"] = "bench-" .. run .. "-" .. tid .. "-" .. counter
   return wrk.format("POST", "/api/v1/care-orders", headers, string.format(body, p[2]))
 end
 
@@ -80,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
                              "Procfile's web; with wrk's few keep-alive connections gthread piles them onto one "
                              "process (measured: half the rate), which many phones behind a router do not")
     parser.add_argument("--gthreads", type=int, default=4, help="threads per worker with gthread (default 4)")
+    parser.add_argument("--warmup", type=int, default=3,
+                        help="seconds of untimed load first, so that every worker has loaded the app (default 3)")
     parser.add_argument("--port", type=int, default=8731)
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
@@ -157,6 +163,9 @@ def _serve(env: dict[str, str], args: argparse.Namespace) -> subprocess.Popen[by
         [str(bin_dir / "gunicorn"), "-c", str(Path(__file__).resolve().parents[1] / "gunicorn.conf.py"),
          "-w", str(args.workers), "-k", args.worker_class,
          "--threads", str(args.gthreads if args.worker_class == "gthread" else 1),  # sync with threads is gthread
+         # gthread: each worker takes its share of wrk's connections, as in bench.pings (wrk opens them
+         # all at once and keeps them; one process taking most of them leaves a core idle).
+         *(["--worker-connections", str(-(-args.connections // args.workers))] if args.worker_class == "gthread" else []),
          "-b", f"127.0.0.1:{port}", "--log-level", "warning", "doorstep.wsgi:app"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
@@ -184,19 +193,27 @@ def _load(work: Path, patients: list[tuple[str, int]], args: argparse.Namespace,
     script.write_text((LUA + REPORT_LUA) % {"patients": rows, "service": SERVICE_CODE, "start": start, "end": end})
     print(f"wrk: {args.connections} connections, {args.duration} s, gunicorn {args.workers} workers ...",
           file=sys.stderr)
+    # Untimed first: /healthz answers once one worker has imported the app (about 3 s of CPU each),
+    # and a server in service is warm (every worker loaded, statements prepared on its connections).
+    warmup = _wrk(script, args, args.warmup, "warmup") if args.warmup > 0 else {"requests": 0, "errors": 0}
     workers = children(server_pid)
     before = cpu_seconds(workers), cpu_seconds(named("postgres"))
-    result = subprocess.run(
-        ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.duration}s",
-         "--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{args.port}"],
-        capture_output=True, text=True, check=True)
+    figures = _wrk(script, args, args.duration, "timed")
     after = cpu_seconds(workers), cpu_seconds(named("postgres"))
-    line = next(ln for ln in result.stdout.splitlines() if ln.startswith("BENCH "))
-    figures = json.loads(line[len("BENCH "):])
+    figures["warmup_created"] = warmup["requests"] - warmup["errors"]
     # CPU the server spent (its workers; PostgreSQL's backends on this machine, 0 elsewhere): steadier
     # than the rate when other work shares the cores.
     figures["cpu_s"] = {"gunicorn": after[0] - before[0], "postgres": after[1] - before[1]}
     return figures
+
+
+def _wrk(script: Path, args: argparse.Namespace, seconds: int, run: str) -> dict[str, Any]:
+    result = subprocess.run(
+        ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{seconds}s",
+         "--timeout", "10s", "-s", str(script), f"http://127.0.0.1:{args.port}", "--", run],
+        capture_output=True, text=True, check=True)
+    line = next(ln for ln in result.stdout.splitlines() if ln.startswith("BENCH "))
+    return json.loads(line[len("BENCH "):])
 
 
 def _count_orders(env: dict[str, str]) -> int:
@@ -220,9 +237,11 @@ def _report(f: dict[str, Any], args: argparse.Namespace) -> None:
           f"(target >= {TARGET_RATE:.0f}); latency p50 {f['p50_ms']:.1f} ms, p95 {f['p95_ms']:.1f} ms "
           f"(target <= {TARGET_P95_MS:.0f}), p99 {f['p99_ms']:.1f} ms, max {f['max_ms']:.0f} ms")
     # wrk stops counting at the deadline while up to one request per connection is still in flight.
-    committed = ok <= f["orders_in_database"] <= ok + args.connections
+    # The warm-up's orders are in the database too; each run may leave one per connection uncounted.
+    committed = ok + f["warmup_created"] <= f["orders_in_database"] <= ok + f["warmup_created"] + 2 * args.connections
     print(f"failed requests (non-2xx or socket errors): {f['errors']}; orders in the database: "
-          f"{f['orders_in_database']} (every 201 committed, nothing else written: {'yes' if committed else 'NO'})")
+          f"{f['orders_in_database']}, {f['warmup_created']} of them from the {args.warmup} s warm-up "
+          f"(every 201 committed, nothing else written: {'yes' if committed else 'NO'})")
     cpu, n = f["cpu_s"], max(ok, 1)
     print(f"CPU per order: gunicorn workers {cpu['gunicorn'] / n * 1e3:.2f} ms, PostgreSQL {cpu['postgres'] / n * 1e3:.2f} ms "
           f"(of {2 * f['seconds']:.0f} s on 2 cores: {cpu['gunicorn'] + cpu['postgres']:.1f} s)")
