@@ -215,3 +215,12 @@ def test_days_with_rules_the_arrays_do_not_hold_are_left_to_or_tools(change: Any
     assert strings.fits(build_model(parse_problem(copy.deepcopy(doc))))
     change(doc)
     assert not strings.fits(build_model(parse_problem(doc)))
+
+
+def test_a_day_too_large_for_the_arrays_is_left_to_or_tools(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = build_model(parse_problem(_line(5, zigzag=False)))
+    assert strings.fits(model)
+    monkeypatch.setattr(strings, "MAX_NODES", len(model.nodes) - 1)
+    assert not strings.fits(model)
