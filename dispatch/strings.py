@@ -17,6 +17,15 @@ with one descent. Only days the arrays describe in full are searched this way
 (:func:`fits`): no pickups, breaks, ride limits, preferred workers or stops with
 more than one window; the others keep OR-Tools' search alone.
 
+Where it falls short (2026-12-01): on Solomon's R2 and RC2 days (long routes,
+wide windows) it sheds routes and never opens them again. From a 9-route start
+on R201 (savings) it ends on 5 routes, 11,928 tenths, like the 5-route start of
+cheapest insertion, where the best known uses 8 (11,432). Forcing the first stop
+put back into an idle worker's route on a tenth of the steps changed nothing
+(``NEW_ROUTE_RATE``); nor did a savings start in the whole search. Hence the
+first half for OR-Tools' ruin and recreate, which keeps more routes there, and
+R201 and R2_2_1 are the worst gaps left.
+
 Everything is drawn from a generator seeded with the solve's seed, and the
 cooling follows the step count, so a search that ends on its step budget gives
 the same plan for a seed on any machine.
