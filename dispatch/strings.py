@@ -57,7 +57,9 @@ BLINK_RATE = 0.01
 HOT, COLD = 3.0, 0.01
 """Annealing temperatures at the first and last step, in mean arcs of the starting plan. On
 Solomon's 12 at 10 s (seeds 1 and 2) a hot start of 3 gave mean gaps of 1.33 and 1.30 %, one of
-1 gave 1.41 and 1.55 %; from a fixed start 30 found nothing better and 0.03 less than 0.3-1."""
+1 gave 1.41 and 1.55 %, one of 0.3 gave 1.01 and 1.78 % (worst 3.91 and 5.92 %, R205); from a
+fixed start 30 found nothing better and 0.03 less than 0.3-1. Colder keeps more routes on R2
+days (see above) but leaves R205 and RC105 worse: within this noise, no setting wins."""
 NEW_ROUTE_RATE = 0.0
 """Share of steps whose first stop put back must start an idle worker's route."""
 STEPS_PER_TASK = 400
