@@ -17,14 +17,17 @@ with one descent. Only days the arrays describe in full are searched this way
 (:func:`fits`): no pickups, breaks, ride limits, preferred workers or stops with
 more than one window; the others keep OR-Tools' search alone.
 
-Where it falls short (2026-12-01): on Solomon's R2 and RC2 days (long routes,
-wide windows) it sheds routes and never opens them again. From a 9-route start
+Routes lost and found (2026-12-01): on Solomon's R2 and RC2 days (long routes,
+wide windows) SISR alone sheds routes and never opens them again. From a 9-route start
 on R201 (savings) it ends on 5 routes, 11,928 tenths, like the 5-route start of
 cheapest insertion, where the best known uses 8 (11,432). Forcing the first stop
 put back into an idle worker's route on a tenth of the steps changed nothing
-(``NEW_ROUTE_RATE``); nor did a savings start in the whole search. Hence the
-first half for OR-Tools' ruin and recreate, which keeps more routes there, and
-R201 and R2_2_1 are the worst gaps left.
+(``NEW_ROUTE_RATE``); nor did a savings start in the whole search. Cutting a
+route in two on one step in twenty (:func:`_split`) did: from the same starts,
+R201 11,784-11,906 (5-6 routes) against 11,853-11,944 (5), RC201 12,883-12,965
+(6-8) against 13,092-13,672 (5-6), R205 9,620 against 9,870; on the 12 at 10 s,
+seed 1 mean gap 1.13 % (worst 3.12) against 1.33 (2.98), seed 2 0.86 % (worst
+1.97) against 1.30 (4.40, R201).
 
 Everything is drawn from a generator seeded with the solve's seed, and the
 cooling follows the step count, so a search that ends on its step budget gives
@@ -61,7 +64,10 @@ Solomon's 12 at 10 s (seeds 1 and 2) a hot start of 3 gave mean gaps of 1.33 and
 fixed start 30 found nothing better and 0.03 less than 0.3-1. Colder keeps more routes on R2
 days (see above) but leaves R205 and RC105 worse: within this noise, no setting wins."""
 NEW_ROUTE_RATE = 0.0
-"""Share of steps whose first stop put back must start an idle worker's route."""
+"""Share of steps whose first stop put back must start an idle worker's route (measured, no
+gain: see above; the cut of :data:`SPLIT_RATE_ROUTES` is what opens routes)."""
+SPLIT_RATE_ROUTES = 0.05
+"""Share of steps that cut a route in two instead (see :func:`_split`)."""
 STEPS_PER_TASK = 400
 """The step budget: small days end on it, large ones on the time."""
 PACE_STEPS = 50
@@ -385,7 +391,12 @@ def _anneal(day: _Day, plan: _Plan, deadline: float, rng: np.random.Generator) -
             affordable = step + int((deadline - time.monotonic()) / max(pace, 1e-6))
             planned = budget if affordable >= budget * 3 // 2 else min(budget, affordable)
         temperature = hot * (cold / hot) ** (step / planned)
-        candidate = _recreate(day, _ruin(day, current, rng), rng)
+        if SPLIT_RATE_ROUTES and rng.random() < SPLIT_RATE_ROUTES:
+            candidate = _split(day, current, rng)
+            if candidate is None:
+                continue
+        else:
+            candidate = _recreate(day, _ruin(day, current, rng), rng)
         cost = candidate.cost
         if cost < current_cost - temperature * math.log(rng.random()):
             current, current_cost = candidate, cost
@@ -393,6 +404,37 @@ def _anneal(day: _Day, plan: _Plan, deadline: float, rng: np.random.Generator) -
                 best, best_cost = candidate, cost
     log.debug("strings steps=%d planned=%d cost=%d", step, planned, best_cost)
     return best
+
+
+def _split(day: _Day, plan: _Plan, rng: np.random.Generator) -> _Plan | None:
+    """Cut a random route in two, its second part to an idle worker of the same class.
+
+    Removals shed routes and insertions never open one (an idle worker's first stop always
+    costs more than a detour), so without this a search that lost a route on a day of long
+    routes kept the loss. Each part keeps its order, so both stay on time; the cut costs two
+    trips to the depot, which the annealing accepts now and then, and later steps put to use.
+    """
+    busy = [k for k, r in enumerate(plan.routes) if len(r.seq) > 3]
+    if not busy:
+        return None
+    k = busy[int(rng.integers(len(busy)))]
+    route = plan.routes[k]
+    idle = [
+        v
+        for v in range(day.n_workers)
+        if plan.counts[v] == 0 and day.classes[v] == day.classes[route.vehicle]
+    ]
+    if not idle:
+        return None
+    cut = int(rng.integers(1, len(route.stops)))
+    head = day.route(route.vehicle, route.stops[:cut])
+    tail = day.route(idle[0], route.stops[cut:])
+    if head is None or tail is None:
+        return None
+    plan = plan.copy()
+    plan.replace(k, head)
+    plan.replace(idle[0], tail)
+    return plan
 
 
 def _ruin(day: _Day, plan: _Plan, rng: np.random.Generator) -> _Plan:

@@ -224,3 +224,26 @@ def test_a_day_too_large_for_the_arrays_is_left_to_or_tools(
     assert strings.fits(model)
     monkeypatch.setattr(strings, "MAX_NODES", len(model.nodes) - 1)
     assert not strings.fits(model)
+
+
+def test_cutting_a_route_gives_its_second_part_to_an_idle_worker_of_the_same_kind() -> None:
+    doc = _line(6, zigzag=False)
+    twin = dict(doc["workers"][0], id="courier-qian")
+    doc["workers"].append(twin)
+    model = build_model(parse_problem(doc))
+    day = strings._Day(model)
+    whole = day.route(0, sorted(day.customers))
+    plan = strings._Plan(day, [whole, day.route(1, [])], [])
+    cut = strings._split(day, plan, np.random.default_rng(4))
+    assert cut is not None
+    head, tail = cut.routes
+    assert head.stops + tail.stops == whole.stops and head.stops and tail.stops
+    assert cut.cost == head.cost + tail.cost > whole.cost  # two trips home: the annealing decides
+    assert plan.routes[0] is whole  # the plan cut is a copy
+
+
+def test_a_route_is_not_cut_when_no_idle_worker_could_take_its_second_part() -> None:
+    model = build_model(parse_problem(_line(6, zigzag=False)))
+    day = strings._Day(model)
+    plan = strings._Plan(day, [day.route(0, sorted(day.customers))], [])
+    assert strings._split(day, plan, np.random.default_rng(4)) is None
