@@ -22,8 +22,8 @@ wide windows) SISR alone sheds routes and never opens them again. From a 9-route
 on R201 (savings) it ends on 5 routes, 11,928 tenths, like the 5-route start of
 cheapest insertion, where the best known uses 8 (11,432). Forcing the first stop
 put back into an idle worker's route on a tenth of the steps changed nothing
-(``NEW_ROUTE_RATE``); nor did a savings start in the whole search. Cutting a
-route in two on one step in twenty (:func:`_split`) did: from the same starts,
+(an experiment since removed); nor did a savings start in the whole search. Cutting
+a route in two on one step in twenty (:func:`_cut`) did: from the same starts,
 R201 11,784-11,906 (5-6 routes) against 11,853-11,944 (5), RC201 12,883-12,965
 (6-8) against 13,092-13,672 (5-6), R205 9,620 against 9,870; on the 12 at 10 s,
 seed 1 mean gap 1.13 % (worst 3.12) against 1.33 (2.98), seed 2 0.86 % (worst
@@ -63,11 +63,8 @@ Solomon's 12 at 10 s (seeds 1 and 2) a hot start of 3 gave mean gaps of 1.33 and
 1 gave 1.41 and 1.55 %, one of 0.3 gave 1.01 and 1.78 % (worst 3.91 and 5.92 %, R205); from a
 fixed start 30 found nothing better and 0.03 less than 0.3-1. Colder keeps more routes on R2
 days (see above) but leaves R205 and RC105 worse: within this noise, no setting wins."""
-NEW_ROUTE_RATE = 0.0
-"""Share of steps whose first stop put back must start an idle worker's route (measured, no
-gain: see above; the cut of :data:`SPLIT_RATE_ROUTES` is what opens routes)."""
-SPLIT_RATE_ROUTES = 0.05
-"""Share of steps that cut a route in two instead (see :func:`_split`)."""
+CUT_RATE = 0.05
+"""Share of steps that cut a route in two instead of removing strings (see :func:`_cut`)."""
 STEPS_PER_TASK = 400
 """The step budget: small days end on it, large ones on the time."""
 PACE_STEPS = 50
@@ -391,8 +388,8 @@ def _anneal(day: _Day, plan: _Plan, deadline: float, rng: np.random.Generator) -
             affordable = step + int((deadline - time.monotonic()) / max(pace, 1e-6))
             planned = budget if affordable >= budget * 3 // 2 else min(budget, affordable)
         temperature = hot * (cold / hot) ** (step / planned)
-        if SPLIT_RATE_ROUTES and rng.random() < SPLIT_RATE_ROUTES:
-            candidate = _split(day, current, rng)
+        if rng.random() < CUT_RATE:
+            candidate = _cut(day, current, rng)
             if candidate is None:
                 continue
         else:
@@ -406,7 +403,7 @@ def _anneal(day: _Day, plan: _Plan, deadline: float, rng: np.random.Generator) -
     return best
 
 
-def _split(day: _Day, plan: _Plan, rng: np.random.Generator) -> _Plan | None:
+def _cut(day: _Day, plan: _Plan, rng: np.random.Generator) -> _Plan | None:
     """Cut a random route in two, its second part to an idle worker of the same class.
 
     Removals shed routes and insertions never open one (an idle worker's first stop always
@@ -486,10 +483,9 @@ def _recreate(day: _Day, plan: _Plan, rng: np.random.Generator) -> _Plan:
     pending = _insertion_order(day, plan.left_out, rng)
     plan.left_out = []
     usable = _usable(day, plan.counts)
-    opening = rng.random() < NEW_ROUTE_RATE
     for c in pending:
         fit = (
-            (usable & (plan.counts == 0) if opening else usable)
+            usable
             & day.allowed[c]
             & np.all(plan.loads + day.demand[c] <= day.capacity, axis=1)
             & (plan.counts < day.max_stops)
@@ -497,14 +493,9 @@ def _recreate(day: _Day, plan: _Plan, rng: np.random.Generator) -> _Plan:
         k, at = plan.cheapest(c, fit, rng)
         route = plan.routes[k] if k >= 0 else None
         new = route and day.insert(route, at, c)
-        if new is None and opening:
-            opening = False
-            pending.append(c)
-            continue
         if new is None:  # nowhere (a checked place cannot fail)
             plan.left_out.append(c)
             continue
-        opening = False
         if len(route.seq) == 2:
             usable = _usable(day, plan.counts + (np.arange(len(plan.counts)) == k))
         plan.replace(k, new)

@@ -234,7 +234,7 @@ def test_cutting_a_route_gives_its_second_part_to_an_idle_worker_of_the_same_kin
     day = strings._Day(model)
     whole = day.route(0, sorted(day.customers))
     plan = strings._Plan(day, [whole, day.route(1, [])], [])
-    cut = strings._split(day, plan, np.random.default_rng(4))
+    cut = strings._cut(day, plan, np.random.default_rng(4))
     assert cut is not None
     head, tail = cut.routes
     assert head.stops + tail.stops == whole.stops and head.stops and tail.stops
@@ -246,4 +246,4 @@ def test_a_route_is_not_cut_when_no_idle_worker_could_take_its_second_part() -> 
     model = build_model(parse_problem(_line(6, zigzag=False)))
     day = strings._Day(model)
     plan = strings._Plan(day, [day.route(0, sorted(day.customers))], [])
-    assert strings._split(day, plan, np.random.default_rng(4)) is None
+    assert strings._cut(day, plan, np.random.default_rng(4)) is None
