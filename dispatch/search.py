@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -24,7 +25,7 @@ from dispatch.model import Model, build_model
 from dispatch.parameters import search_parameters
 from dispatch.plan import NOT_WORTH_SERVING, Plan, Route, Unassigned, build_route
 from dispatch.problem import InvalidProblem, Problem, parse_problem
-from dispatch.ruin import ruin_and_recreate
+from dispatch.ruin import nexts_only, ruin_and_recreate
 
 log = logging.getLogger("dispatch.search")
 
@@ -60,6 +61,36 @@ and recreate and 3.2-5.6 % with none."""
 PROGRESS_EVERY_S = 0.5
 
 Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class Solved:
+    """A plan in the model's terms, from OR-Tools or from the string search."""
+
+    stops: list[list[tuple[int, int]]]  # per worker: (routing index, start of service)
+    breaks: dict[int, tuple[int, ...]]  # per worker with breaks: each one's start, in its order
+    objective: int
+
+    @classmethod
+    def of(cls, model: Model, solution: pywrapcp.Assignment) -> Solved:
+        routing, time_dim = model.routing, model.time
+        intervals = solution.IntervalVarContainer()
+        starts = {
+            intervals.Element(k).Var().Name(): intervals.Element(k).StartValue()
+            for k in range(intervals.Size())
+        }
+        stops = []
+        for v in range(len(model.problem.workers)):
+            route, i = [], solution.Value(routing.NextVar(routing.Start(v)))
+            while not routing.IsEnd(i):
+                route.append((i, solution.Min(time_dim.CumulVar(i))))
+                i = solution.Value(routing.NextVar(i))
+            stops.append(route)
+        breaks = {
+            v: tuple(starts[interval.Name()] for _, interval in pairs)
+            for v, pairs in model.breaks.items()
+        }
+        return cls(stops, breaks, int(solution.ObjectiveValue()))
 
 
 def solve(
@@ -155,9 +186,7 @@ def solve_document(
     return solve(problem, time_limit_s=time_limit_s, seed=seed, on_progress=on_progress).to_json()
 
 
-def _search(
-    model: Model, seconds: float, report: _Reporter, seed: int
-) -> pywrapcp.Assignment | None:
+def _search(model: Model, seconds: float, report: _Reporter, seed: int) -> Solved | None:
     """A first plan, guided local search, then ruin and recreate until the time is up."""
     began = time.monotonic()
     n_tasks = len(model.candidates)
@@ -192,33 +221,58 @@ def _search(
     if too_slow:
         best = _guided(model, best, ruin_deadline)
         report.solution(best.ObjectiveValue())
+    solved = Solved.of(model, best)
     if fits:
-        best = _strings(model, best, deadline, seed)
-        report.solution(best.ObjectiveValue())
+        solved = _strings(model, best, deadline, seed)
+        report.solution(solved.objective)
     report.raise_if_failed()
-    return best
+    return solved
 
 
 def _strings(
     model: Model, solution: pywrapcp.Assignment, deadline: float, seed: int
-) -> pywrapcp.Assignment:
-    """String removals until shortly before ``deadline``, then one OR-Tools descent over the result."""
+) -> Solved:
+    """String removals until shortly before ``deadline``, then one OR-Tools descent over the
+    result; the best of OR-Tools' plan, the string search's and the descent's.
+
+    OR-Tools sometimes finds no timing for routes that hold (seen on the generated city's
+    nurse parts, with preferred nurses, even for its own guided local search's routes);
+    the string search's routes, timed by its rules, then stand as they are.
+    """
     began = time.monotonic()
     polish = began + (deadline - began) * (1 - STRINGS_POLISH_SHARE)
-    routes = strings.improve(model, solution, deadline=polish, seed=seed)
-    if routes is None:
-        return _guided(model, solution, deadline)
+    found = strings.improve(model, solution, deadline=polish, seed=seed)
+    if found is None:
+        return Solved.of(model, _guided(model, solution, deadline))
+    own = Solved.of(model, solution)
+    searched = Solved(
+        [
+            [(model.manager.NodeToIndex(n), t) for n, t in route]
+            for route in found.timed
+        ],
+        found.breaks,
+        found.cost,
+    )
+    best = min(own, searched, key=lambda s: s.objective)
     routing = model.routing
-    start = routing.solver().Assignment(solution)
-    if not routing.RoutesToAssignment(routes, True, True, start):
-        log.warning("OR-Tools refused the string search's routes; kept its own plan")
-        return _guided(model, solution, deadline)
+    start = nexts_only(routing)
+    for v, starts in found.breaks.items():
+        for (b, interval), at in zip(model.breaks[v], starts, strict=True):
+            start.Add(interval)
+            start.SetStartValue(interval, at)
+            start.SetDurationValue(interval, b.duration_s)
+            start.SetEndValue(interval, at + b.duration_s)
+            start.SetPerformedValue(interval, 1)
+    if not routing.RoutesToAssignment(found.routes, True, True, start):
+        log.warning("OR-Tools refused the string search's routes")
+        return best
     params = search_parameters(routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT)
     _time_limit(params, deadline)  # at least 50 ms: enough to read the routes back
-    found = routing.SolveFromAssignmentWithParameters(start, params)
-    if found is None or found.ObjectiveValue() > solution.ObjectiveValue():
-        return solution
-    return found
+    polished = routing.SolveFromAssignmentWithParameters(start, params)
+    if polished is None:
+        log.debug("OR-Tools found no timing for the string search's routes")
+        return best
+    return min(best, Solved.of(model, polished), key=lambda s: s.objective)
 
 
 def _guided(model: Model, solution: pywrapcp.Assignment, deadline: float) -> pywrapcp.Assignment:
@@ -268,30 +322,26 @@ def _time_limit(params: pywrapcp.DefaultRoutingSearchParameters, deadline: float
 
 
 def _read_plan(
-    problem: Problem, model: Model | None, solution: pywrapcp.Assignment | None, seconds: float
+    problem: Problem, model: Model | None, solution: Solved | None, seconds: float
 ) -> Plan:
     routes: list[Route] = []
     served: set[str] = set()
     left_out: list[Unassigned] = []
     if model is not None and solution is not None:
-        routing, manager, time_dim, t0 = model.routing, model.manager, model.time, model.t0
-        intervals = solution.IntervalVarContainer()
-        starts = {
-            intervals.Element(k).Var().Name(): intervals.Element(k).StartValue()
-            for k in range(intervals.Size())
-        }
+        manager, t0 = model.manager, model.t0
         for v, worker in enumerate(problem.workers):
-            i = solution.Value(routing.NextVar(routing.Start(v)))
             visits = []
-            while not routing.IsEnd(i):
+            for i, at in solution.stops[v]:
                 node = model.nodes[manager.IndexToNode(i)]
                 task = problem.tasks[node.task]
                 stop = task.visit if node.type == "visit" else getattr(task, node.type)
-                visits.append((node.type, task, stop, t0 + solution.Min(time_dim.CumulVar(i))))
-                i = solution.Value(routing.NextVar(i))
+                visits.append((node.type, task, stop, t0 + at))
             if not visits:
                 continue
-            breaks = [(b, t0 + starts[interval.Name()]) for b, interval in model.breaks.get(v, [])]
+            breaks = [
+                (b, t0 + at)
+                for (b, _), at in zip(model.breaks.get(v, []), solution.breaks.get(v, ()), strict=True)
+            ]
             route, dropped = build_route(problem, worker, visits, breaks)
             if route is not None:
                 routes.append(route)
@@ -319,7 +369,7 @@ def _read_plan(
         for t in problem.tasks
         if t.id not in served and t.id not in dropped_ids
     ]
-    objective = int(solution.ObjectiveValue()) if solution is not None else 0
+    objective = solution.objective if solution is not None else 0
     return Plan(tuple(routes), tuple(unassigned + left_out), objective, seconds)
 
 

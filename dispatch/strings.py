@@ -46,6 +46,7 @@ import numpy as np
 from ortools.constraint_solver import pywrapcp
 
 from dispatch.model import Model
+from dispatch.string_rules import Rules
 
 log = logging.getLogger("dispatch.strings")
 
@@ -66,7 +67,9 @@ days (see above) but leaves R205 and RC105 worse: within this noise, no setting 
 CUT_RATE = 0.05
 """Share of steps that cut a route in two instead of removing strings (see :func:`_cut`)."""
 STEPS_PER_TASK = 400
-"""The step budget: small days end on it, large ones on the time."""
+RULED_STEPS_PER_TASK = 50
+"""The step budget: small days end on it, large ones on the time. Days with rules (see
+:mod:`dispatch.string_rules`) time each place tried exactly, a few times dearer a step."""
 PACE_STEPS = 50
 """Every this many steps, the steps the time affords are estimated again and the cooling spread
 over them; once the budget is seen to fit with room to spare, it is kept, for determinism."""
@@ -77,17 +80,31 @@ INFEASIBLE = np.iinfo(np.int64).max // 4
 
 
 def fits(model: Model) -> bool:
-    """Do the arrays here describe every rule of the model's day?"""
+    """Do the arrays here describe every rule of the model's day?
+
+    All of the contract's rules are held (see :mod:`dispatch.string_rules` for breaks,
+    several windows, pickups, loads along the route, ride limits and preferences); only
+    days too large for the arrays are left to OR-Tools.
+    """
+    return bool(model.candidates) and len(model.nodes) <= MAX_NODES
+
+
+def _rich(model: Model) -> bool:
+    """Does the day need :class:`dispatch.string_rules.Rules` (more than single stops, each
+    in one window, without breaks, ride limits or preferences)?"""
     problem = model.problem
-    if model.breaks or model.driven is not None or len(model.nodes) > MAX_NODES:
-        return False
+    if model.breaks or model.driven is not None:
+        return True
     for ti in model.candidates:
         task = problem.tasks[ti]
-        if len(model.task_nodes[ti]) != 1 or task.max_ride_s is not None:
-            return False
-        if task.preferred_workers:
-            return False
-    return all(len(node.windows) <= 1 for node in model.nodes)
+        if len(model.task_nodes[ti]) != 1 or task.max_ride_s is not None or task.preferred_workers:
+            return True
+    return any(len(node.windows) > 1 for node in model.nodes)
+
+
+TRIES = 12
+"""On days with rules, the cheapest places the filter lets through are timed exactly, cheapest
+first, until one holds; at most this many."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +116,9 @@ class _Route:
     early: list[int]  # per node: the earliest start of service
     late: list[int]  # ...the latest start that keeps every later stop in its window
     cost: int
-    load: np.ndarray  # per load name
+    load: np.ndarray  # per load name (days of single stops; see _Day.rules otherwise)
+    tasks: int  # stops that are a task's visit or drop-off
+    breaks: tuple[int, ...] = ()  # each break's start, in the worker's order
 
     @property
     def stops(self) -> list[int]:
@@ -124,15 +143,21 @@ class _Day:
         opens = [0] * n
         closes = [horizon] * n
         for i, node in enumerate(nodes):
-            if node.windows:
-                (w,) = node.windows
-                opens[i], closes[i] = max(0, w.start - t0), min(horizon, w.end - t0)
+            if node.windows:  # several windows: their hull, a filter that the rules refine
+                first, last = node.windows[0], node.windows[-1]
+                opens[i], closes[i] = max(0, first.start - t0), min(horizon, last.end - t0)
         for v, w in enumerate(problem.workers):
             opens[v] = w.earliest_departure - t0
             closes[v] = closes[v_count + v] = w.shift.end - t0
         self.opens, self.closes = opens, closes
-        self.customers = [i for i, node in enumerate(nodes) if node.task >= 0]
+        self.customers = [i for i, node in enumerate(nodes) if node.type in ("visit", "dropoff")]
+        self.is_task = [node.type in ("visit", "dropoff") for node in nodes]
+        self.rules = Rules.of(model, horizon) if _rich(model) else None
         names = sorted({k for ti in model.candidates for k in problem.tasks[ti].load})
+        if self.rules is not None:
+            names = []  # loads are the rules' (they rise at pickups)
+        self.pickup_of = {d: p for d, p in (self.rules.partner.items() if self.rules else ()) if d > p}
+        self.preference = self.rules.preference if self.rules else None
         self.demand = np.zeros((n, len(names)), dtype=np.int64)
         for i, node in enumerate(nodes):
             if node.type == "dropoff":
@@ -147,10 +172,10 @@ class _Day:
         self.allowed = np.zeros((n, v_count), dtype=bool)
         self.penalty = [0] * n
         for ti, workers in model.candidates.items():
-            (i,) = model.task_nodes[ti]
-            node = model.manager.IndexToNode(i)
-            self.allowed[node, workers] = True
-            self.penalty[node] = model.penalties[ti]
+            at = [model.manager.IndexToNode(i) for i in model.task_nodes[ti]]
+            for node in at:
+                self.allowed[node, workers] = True
+            self.penalty[at[-1]] = model.penalties[ti]
         depot = nodes[0].location
         home = self.travel[0][0]  # distance from the first worker's start, for "far" and "close"
         self.far = np.array([home[i] if depot >= 0 else 0 for i in range(n)])
@@ -165,7 +190,10 @@ class _Day:
         self.classes = self.vehicle_classes()
 
     def route(self, vehicle: int, stops: list[int]) -> _Route | None:
-        """The route's times, or None if a stop misses its window."""
+        """The route's times, or None if a stop misses its window (or, on days with
+        :attr:`rules`, breaks any of them)."""
+        if self.rules is not None:
+            return self._ruled_route(vehicle, stops)
         seq = [vehicle, *stops, self.n_workers + vehicle]
         t = self.travel_rows[self.kind_of[vehicle]]
         opens, closes, service = self.opens, self.closes, self.service
@@ -182,10 +210,38 @@ class _Day:
         for k in range(len(seq) - 2, -1, -1):
             a = seq[k]
             late[k] = min(closes[a], late[k + 1] - service[a] - t[a][seq[k + 1]])
-        return _Route(vehicle, seq, early, late, cost, self.demand[stops].sum(axis=0))
+        return _Route(
+            vehicle, seq, early, late, cost, self.demand[stops].sum(axis=0), len(stops)
+        )
+
+    def _ruled_route(self, vehicle: int, stops: list[int]) -> _Route | None:
+        """A route timed by the rules; its latest times (breaks and rides aside) only filter."""
+        is_task = self.is_task
+        tasks = sum(1 for c in stops if is_task[c])
+        if tasks > self.max_stops[vehicle]:
+            return None
+        seq = [vehicle, *stops, self.n_workers + vehicle]
+        t = self.travel_rows[self.kind_of[vehicle]]
+        timed = self.rules.holds(vehicle, seq, t, self.service)
+        if timed is None:
+            return None
+        early, breaks = timed
+        closes, service = self.closes, self.service
+        late = [closes[seq[-1]]] * len(seq)
+        for k in range(len(seq) - 2, -1, -1):
+            a = seq[k]
+            late[k] = min(closes[a], late[k + 1] - service[a] - t[a][seq[k + 1]])
+        cost = sum(t[a][b] for a, b in itertools.pairwise(seq))
+        if self.preference is not None and stops:
+            cost += int(self.preference[stops, vehicle].sum())
+        return _Route(
+            vehicle, seq, early, late, cost, self.demand[stops].sum(axis=0), tasks, breaks
+        )
 
     def insert(self, route: _Route, at: int, c: int) -> _Route | None:
         """``route`` with ``c`` in gap ``at``: times recomputed only as far as they change."""
+        if self.rules is not None:
+            return self.route(route.vehicle, route.stops[:at] + [c] + route.stops[at:])
         old, seq = route.seq, route.seq[: at + 1] + [c] + route.seq[at + 1 :]
         t = self.travel_rows[self.kind_of[route.vehicle]]
         opens, closes, service = self.opens, self.closes, self.service
@@ -210,7 +266,9 @@ class _Day:
             late[k] = l_
         p, q = old[at], old[at + 1]
         cost = route.cost + t[p][c] + t[c][q] - t[p][q]
-        return _Route(route.vehicle, seq, early, late, cost, route.load + self.demand[c])
+        return _Route(
+            route.vehicle, seq, early, late, cost, route.load + self.demand[c], route.tasks + 1
+        )
 
     def gaps(self, route: _Route) -> tuple[list[int], ...]:
         """Per gap: the node before, the node after, the earliest departure from the one
@@ -250,6 +308,8 @@ class _Day:
                 self.capacity[v].tobytes(),
                 int(self.max_stops[v]),
                 self.allowed[:, v].tobytes(),
+                tuple(self.rules.breaks[v]) if self.rules else (),
+                self.preference[:, v].tobytes() if self.preference is not None else b"",
             )
             out[v] = keys.setdefault(key, len(keys))
         return out
@@ -300,7 +360,7 @@ class _Plan:
         row[:, m:] = 0
         row[3, m:] = -1  # no arrival is this early: the padding is never a place
         self.loads[k] = route.load
-        self.counts[k] = len(route.seq) - 2
+        self.counts[k] = route.tasks
 
     def cheapest(self, c: int, fit: np.ndarray, rng: np.random.Generator) -> tuple[int, int]:
         """(route, position) of the cheapest feasible place for ``c``; (-1, -1) if none.
@@ -308,10 +368,22 @@ class _Plan:
         Only the rows of workers that may take ``c`` are priced: on a day of a few long
         routes most workers are idle, and most of the array would be padding.
         """
-        day = self.day
         rows = np.flatnonzero(fit)
         if not len(rows):
             return -1, -1
+        into, out, arc, ok = self._price(c, rows)
+        ok &= self.day.blinks(rng, len(ok))
+        delta = np.where(ok, into + out - arc, INFEASIBLE)
+        g = int(np.argmin(delta))
+        if delta[g] == INFEASIBLE:
+            return -1, -1
+        row, at = divmod(g, self.width)
+        return int(rows[row]), at
+
+    def _price(self, c: int, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Travel into and out of ``c`` at each gap of ``rows``, the gap's own travel, and
+        whether ``c`` fits there by the earliest and latest times (flat, row after row)."""
+        day = self.day
         before, after, leave, latest, arc = self.gaps[:, rows].reshape(5, -1)
         if day.one_kind:
             into, out = day.travel_into[c][before], day.travel[0, c][after]
@@ -321,13 +393,79 @@ class _Plan:
         arrive = leave + into
         ok = arrive <= day.closes[c]
         ok &= np.maximum(arrive, day.opens[c]) + (day.service[c] + out) <= latest
-        ok &= day.blinks(rng, len(ok))
-        delta = np.where(ok, into + out - arc, INFEASIBLE)
-        g = int(np.argmin(delta))
-        if delta[g] == INFEASIBLE:
-            return -1, -1
-        row, at = divmod(g, self.width)
-        return int(rows[row]), at
+        return into, out, arc, ok
+
+    def places(self, c: int, fit: np.ndarray, rng: np.random.Generator) -> list[tuple[int, list]]:
+        """On days with rules: the cheapest places for a single stop the filter lets through,
+        as (route, its stops with ``c``), cheapest first."""
+        rows = np.flatnonzero(fit)
+        if not len(rows):
+            return []
+        into, out, arc, ok = self._price(c, rows)
+        ok &= self.day.blinks(rng, len(ok))
+        delta = into + out - arc
+        if self.day.preference is not None:
+            delta += np.repeat(self.day.preference[c, rows], self.width)
+        out_ = []
+        for g in _cheapest_first(np.where(ok, delta, INFEASIBLE)):
+            row, at = divmod(g, self.width)
+            k = int(rows[row])
+            stops = self.routes[k].stops
+            out_.append((k, stops[:at] + [c] + stops[at:]))
+        return out_
+
+    def pair_places(
+        self, p: int, d: int, fit: np.ndarray, rng: np.random.Generator
+    ) -> list[tuple[int, list]]:
+        """The cheapest places for a pickup ``p`` and its drop-off ``d`` on one route, ``p``
+        first, that the filter lets through: as (route, its stops with both), cheapest first."""
+        rows = np.flatnonzero(fit)
+        if not len(rows):
+            return []
+        day, w = self.day, self.width
+        into_p, out_p, arc, ok_p = (a.reshape(-1, w) for a in self._price(p, rows))
+        into_d, out_d, _, ok_d = (a.reshape(-1, w) for a in self._price(d, rows))
+        cost = (into_p + out_p - arc)[:, :, None] + (into_d + out_d - arc)[:, None, :]
+        ok = ok_p[:, :, None] & ok_d[:, None, :] & np.triu(np.ones((w, w), dtype=bool), 1)
+        # Both in one gap: before -> p -> d -> after.
+        _, _, leave, latest, _ = self.gaps[:, rows]
+        p_to_d = day.travel[day.kind_of[rows], p, d][:, None]
+        start_p = np.maximum(leave + into_p, day.opens[p])
+        start_d = np.maximum(start_p + day.service[p] + p_to_d, day.opens[d])
+        same_ok = (leave + into_p <= day.closes[p]) & (start_d <= day.closes[d])
+        same_ok &= start_d + day.service[d] + out_d <= latest
+        diagonal = np.arange(w)
+        cost[:, diagonal, diagonal] = into_p + p_to_d + out_d - arc
+        ok[:, diagonal, diagonal] = same_ok
+        if day.preference is not None:
+            cost += day.preference[d, rows][:, None, None]
+        ok &= day.blinks(rng, ok.size).reshape(ok.shape)
+        out_ = []
+        for g in _cheapest_first(np.where(ok, cost, INFEASIBLE).ravel()):
+            row, rest = divmod(g, w * w)
+            i, j = divmod(rest, w)
+            k = int(rows[row])
+            stops = self.routes[k].stops
+            out_.append((k, stops[:i] + [p] + stops[i:j] + [d] + stops[j:]))
+        return out_
+
+
+def _cheapest_first(delta: np.ndarray) -> list[int]:
+    """Indices of the :data:`TRIES` smallest feasible entries, smallest first."""
+    feasible = np.flatnonzero(delta < INFEASIBLE)
+    if len(feasible) > TRIES:
+        feasible = feasible[np.argpartition(delta[feasible], TRIES)[:TRIES]]
+    return feasible[np.argsort(delta[feasible], kind="stable")].tolist()
+
+
+@dataclass(frozen=True)
+class Found:
+    """The string search's best plan, as OR-Tools takes it back."""
+
+    routes: list[list[int]]  # routing indices per worker, for RoutesToAssignment
+    timed: list[list[tuple[int, int]]]  # per worker: (model node, start of service) per stop
+    breaks: dict[int, tuple[int, ...]]  # per worker with breaks: their starts (model seconds)
+    cost: int  # in the units of OR-Tools' objective
 
 
 def improve(
@@ -336,12 +474,12 @@ def improve(
     *,
     deadline: float,
     seed: int,
-) -> list[list[int]] | None:
+) -> Found | None:
     """Search from ``solution`` until ``deadline`` or the step budget.
 
-    Returns the best routes found as routing indices per worker, for
-    ``RoutesToAssignment``; None if ``solution`` could not be read into the
-    arrays (then the model holds a rule they do not, and OR-Tools' plan stands).
+    Returns the best routes found, with where their breaks fall (OR-Tools, given the
+    routes alone, sometimes finds no place for a break that fits); None if
+    ``solution`` could not be read into the arrays (then OR-Tools' plan stands).
     """
     day = _Day(model)
     start = _read(day, solution)
@@ -350,7 +488,12 @@ def improve(
         return None
     best = _anneal(day, start, deadline, np.random.default_rng(seed))
     manager = model.manager
-    return [[manager.NodeToIndex(n) for n in r.stops] for r in best.routes]
+    return Found(
+        [[manager.NodeToIndex(n) for n in r.stops] for r in best.routes],
+        [list(zip(r.stops, r.early[1:-1], strict=True)) for r in best.routes],
+        {r.vehicle: r.breaks for r in best.routes if r.breaks},
+        best.cost,
+    )
 
 
 def _read(day: _Day, solution: pywrapcp.Assignment) -> _Plan | None:
@@ -362,11 +505,27 @@ def _read(day: _Day, solution: pywrapcp.Assignment) -> _Plan | None:
             stops.append(manager.IndexToNode(i))
             i = solution.Value(routing.NextVar(i))
         route = day.route(v, stops)
+        if route is None and day.rules is not None:
+            route = _without_some(day, v, stops)
         if route is None:
             return None
         routes.append(route)
-        served.update(stops)
+        served.update(route.stops)
     return _Plan(day, routes, [c for c in day.customers if c not in served])
+
+
+def _without_some(day: _Day, vehicle: int, stops: list[int]) -> _Route | None:
+    """A route OR-Tools found that the rules refuse (their timing is stricter: one placement
+    of the breaks): without its tasks, last first, until the rest holds. The search may put
+    them back; if it ends dearer than OR-Tools' plan, that plan stands."""
+    partner = day.rules.partner
+    for c in reversed([c for c in stops if day.is_task[c]]):
+        gone = {c, partner.get(c, -1)}
+        stops = [s for s in stops if s not in gone]
+        route = day.route(vehicle, stops)
+        if route is not None:
+            return route
+    return day.route(vehicle, [])
 
 
 def _anneal(day: _Day, plan: _Plan, deadline: float, rng: np.random.Generator) -> _Plan:
@@ -375,7 +534,8 @@ def _anneal(day: _Day, plan: _Plan, deadline: float, rng: np.random.Generator) -
     arcs = sum(len(r.stops) + 1 for r in plan.routes if r.stops) or 1
     mean_arc = max(1.0, sum(r.cost for r in plan.routes) / arcs)
     hot, cold = HOT * mean_arc, COLD * mean_arc
-    budget = planned = STEPS_PER_TASK * len(day.customers)
+    per_task = STEPS_PER_TASK if day.rules is None else RULED_STEPS_PER_TASK
+    budget = planned = per_task * len(day.customers)
     current, best = plan, plan
     current_cost = best_cost = plan.cost
     step = 0
@@ -424,6 +584,10 @@ def _cut(day: _Day, plan: _Plan, rng: np.random.Generator) -> _Plan | None:
     if not idle:
         return None
     cut = int(rng.integers(1, len(route.stops)))
+    if day.rules is not None:
+        first = set(route.stops[:cut])
+        if any(day.rules.partner.get(s, s) not in first for s in first):
+            return None  # a parcel would be picked up on one route and dropped on another
     head = day.route(route.vehicle, route.stops[:cut])
     tail = day.route(idle[0], route.stops[cut:])
     if head is None or tail is None:
@@ -437,7 +601,8 @@ def _cut(day: _Day, plan: _Plan, rng: np.random.Generator) -> _Plan | None:
 def _ruin(day: _Day, plan: _Plan, rng: np.random.Generator) -> _Plan:
     """Remove strings of stops near a random one from a few routes (SISR's ruin)."""
     plan = plan.copy()
-    where = {c: k for k, r in enumerate(plan.routes) for c in r.stops}
+    is_task = day.is_task
+    where = {c: k for k, r in enumerate(plan.routes) for c in r.stops if is_task[c]}
     if not where:
         return plan
     lengths = [len(r.stops) for r in plan.routes if r.stops]
@@ -455,10 +620,14 @@ def _ruin(day: _Day, plan: _Plan, rng: np.random.Generator) -> _Plan:
         route = plan.routes[k]
         size = int(rng.uniform(1, min(len(route.stops), longest) + 1))
         kept = _string(route.stops, route.stops.index(c), size, rng)
+        if day.rules is not None:  # a task goes whole: its pickup with its drop-off
+            partner = day.rules.partner
+            gone = set(route.stops).difference(kept)
+            kept = [s for s in kept if partner.get(s, -1) not in gone]
         shorter = day.route(route.vehicle, kept)
         if shorter is None:  # a later stop reached later: travel that breaks the triangle rule
             continue
-        plan.left_out.extend(s for s in route.stops if s not in kept)
+        plan.left_out.extend(s for s in route.stops if s not in kept and is_task[s])
         plan.replace(k, shorter)
     return plan
 
@@ -490,16 +659,35 @@ def _recreate(day: _Day, plan: _Plan, rng: np.random.Generator) -> _Plan:
             & np.all(plan.loads + day.demand[c] <= day.capacity, axis=1)
             & (plan.counts < day.max_stops)
         )
-        k, at = plan.cheapest(c, fit, rng)
-        route = plan.routes[k] if k >= 0 else None
-        new = route and day.insert(route, at, c)
-        if new is None:  # nowhere (a checked place cannot fail)
+        if day.rules is not None:
+            k, new = _ruled_place(day, plan, c, fit, rng)
+        else:
+            k, at = plan.cheapest(c, fit, rng)
+            new = day.insert(plan.routes[k], at, c) if k >= 0 else None
+        if new is None:  # nowhere (on days of single stops, a checked place cannot fail)
             plan.left_out.append(c)
             continue
+        route = plan.routes[k]
         if len(route.seq) == 2:
             usable = _usable(day, plan.counts + (np.arange(len(plan.counts)) == k))
         plan.replace(k, new)
     return plan
+
+
+def _ruled_place(
+    day: _Day, plan: _Plan, c: int, fit: np.ndarray, rng: np.random.Generator
+) -> tuple[int, _Route | None]:
+    """The cheapest place for task ``c`` (with its pickup, if any) that the rules accept."""
+    pickup = day.pickup_of.get(c)
+    if pickup is None:
+        places = plan.places(c, fit, rng)
+    else:
+        places = plan.pair_places(pickup, c, fit, rng)
+    for k, stops in places:
+        route = day.route(plan.routes[k].vehicle, stops)
+        if route is not None:
+            return k, route
+    return -1, None
 
 
 def _usable(day: _Day, counts: np.ndarray) -> np.ndarray:

@@ -127,10 +127,10 @@ def test_the_string_search_straightens_a_zigzag_route_to_the_best_order() -> Non
     assert strings.fits(model)
     listed = [sorted(i for idx in model.task_nodes.values() for i in idx)]  # document order
     start = model.routing.ReadAssignmentFromRoutes(listed, True)
-    routes = strings.improve(model, start, deadline=time.monotonic() + 10, seed=1)
-    assert routes is not None
+    found = strings.improve(model, start, deadline=time.monotonic() + 10, seed=1)
+    assert found is not None
     day = strings._Day(model)
-    nodes = [model.manager.IndexToNode(i) for i in routes[0]]
+    nodes = [model.manager.IndexToNode(i) for i in found.routes[0]]
     best = min(
         day.route(0, list(p)).cost for p in itertools.permutations(nodes)
     )  # 7! orders: the true optimum
@@ -210,11 +210,13 @@ def test_putting_a_stop_in_recomputes_only_what_changes_and_agrees_with_a_full_r
     ],
     ids=["breaks", "pickup", "max_ride", "preferred_workers", "two_windows"],
 )
-def test_days_with_rules_the_arrays_do_not_hold_are_left_to_or_tools(change: Any) -> None:
+def test_days_with_more_than_single_stops_are_searched_under_the_exact_rules(change: Any) -> None:
     doc = _line(3, zigzag=False)
-    assert strings.fits(build_model(parse_problem(copy.deepcopy(doc))))
+    plain = strings._Day(build_model(parse_problem(copy.deepcopy(doc))))
+    assert plain.rules is None  # the quick arithmetic alone, as on Solomon's days
     change(doc)
-    assert not strings.fits(build_model(parse_problem(doc)))
+    model = build_model(parse_problem(doc))
+    assert strings.fits(model) and strings._Day(model).rules is not None
 
 
 def test_a_day_too_large_for_the_arrays_is_left_to_or_tools(

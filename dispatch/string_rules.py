@@ -1,0 +1,239 @@
+"""The rules of a day beyond single stops in one window, for the string search's arrays.
+
+:mod:`dispatch.strings` prices a stop at every gap of every route in one numpy pass,
+from each route's earliest and latest times. That is exact for single stops with one
+window each; with breaks, several windows, pickups, loads that rise and fall along the
+route, ride limits and preferred workers it is only a filter. Here a route is timed
+exactly, the way :mod:`dispatch.plan` reads the contract, and the search keeps a
+change only if this timing says the route still holds:
+
+* a break is taken where the worker is, after one stop and before driving on: at the
+  first gap where it costs no time (the worker would wait anyway), or at the last gap
+  before its window closes;
+* a stop starts in the first of its windows it can still reach;
+* a parcel's ride runs from the end of its pickup, or from leaving the start, to the
+  start of its drop-off; when the earliest times break a limit, the times are raised
+  to the least that meet every limit (as :func:`dispatch.plan._earliest` does: the
+  pickup, or the departure, waits instead of the parcel);
+* loads: parcels loaded at the start ride from the start, the others from their
+  pickup; no load name may exceed the worker's capacity anywhere on the route;
+* a worker a task does not prefer costs :data:`dispatch.model.PREFERENCE_COST_S`.
+
+The timing errs on the strict side (one placement of the breaks, not every one), so a
+route it accepts is one OR-Tools and :func:`dispatch.plan.build_route` accept too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dispatch.model import PREFERENCE_COST_S, Model
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Per node and per worker, what the exact timing needs, in model seconds."""
+
+    windows: list[list[tuple[int, int]]]  # per node: its windows, in order (starts: departure)
+    breaks: list[list[tuple[int, int, int, int]]]  # per worker: (earliest start, latest start,
+    # length, index in the worker's breaks), by window
+    partner: dict[int, int]  # a pickup's drop-off and a drop-off's pickup
+    ride: dict[int, int]  # drop-off -> most seconds from its origin's start to its own
+    delta: np.ndarray  # (nodes, load names): load added at each node
+    loaded: np.ndarray  # (nodes, load names): load a drop-off puts on the van at the start
+    capacity: np.ndarray  # (workers, load names)
+    preference: np.ndarray | None  # (nodes, workers): soft cost of that worker at that stop
+
+    @classmethod
+    def of(cls, model: Model, horizon: int) -> Rules:
+        problem, nodes, t0 = model.problem, model.nodes, model.t0
+        v_count = len(problem.workers)
+        windows: list[list[tuple[int, int]]] = []
+        for i, node in enumerate(nodes):
+            if i < v_count:
+                w = problem.workers[i]
+                windows.append([(w.earliest_departure - t0, w.shift.end - t0)])
+            elif i < 2 * v_count:
+                windows.append([(0, problem.workers[i - v_count].shift.end - t0)])
+            elif node.windows:
+                spans = [(max(0, w.start - t0), min(horizon, w.end - t0)) for w in node.windows]
+                windows.append([(a, b) for a, b in spans if a <= b])
+            else:
+                windows.append([(0, horizon)])
+        breaks = []
+        for v, w in enumerate(problem.workers):
+            if v not in model.breaks:
+                breaks.append([])
+                continue
+            breaks.append(
+                sorted(
+                    (
+                        max(b.window.start, w.earliest_departure) - t0,
+                        min(b.window.end, w.shift.end - b.duration_s) - t0,
+                        b.duration_s,
+                        j,
+                    )
+                    for j, (b, _) in enumerate(model.breaks[v])
+                )
+            )
+        names = sorted({k for ti in model.candidates for k in problem.tasks[ti].load})
+        delta = np.zeros((len(nodes), len(names)), dtype=np.int64)
+        loaded = np.zeros_like(delta)
+        partner, ride = {}, {}
+        for ti in model.candidates:
+            task = problem.tasks[ti]
+            at = [model.manager.IndexToNode(i) for i in model.task_nodes[ti]]
+            load = [task.load.get(name, 0) for name in names]
+            d = at[-1]
+            if task.kind == "delivery":
+                delta[d] = [-q for q in load]
+            if len(at) == 2:
+                p = at[0]
+                partner[p], partner[d] = d, p
+                delta[p] = load
+                if task.max_ride_s is not None:
+                    ride[d] = task.max_ride_s + task.pickup.duration_s
+            elif task.kind == "delivery":
+                loaded[d] = load
+                if task.max_ride_s is not None:
+                    ride[d] = task.max_ride_s
+        capacity = np.array(
+            [[w.capacity.get(name, 0) for name in names] for w in problem.workers], dtype=np.int64
+        ).reshape(v_count, len(names))
+        preference = None
+        if any(problem.tasks[ti].preferred_workers for ti in model.candidates):
+            preference = np.zeros((len(nodes), v_count), dtype=np.int64)
+            ids = [w.id for w in problem.workers]
+            for i, node in enumerate(nodes):
+                task = problem.tasks[node.task] if node.task >= 0 else None
+                if task and task.preferred_workers and node.type in ("visit", "dropoff"):
+                    preference[i] = [
+                        0 if who in task.preferred_workers else PREFERENCE_COST_S for who in ids
+                    ]
+        return cls(windows, breaks, partner, ride, delta, loaded, capacity, preference)
+
+    def holds(self, vehicle: int, seq: list[int], travel: list[list[int]], service: list[int]):
+        """``(times, breaks)``: the earliest start at each node of ``seq`` (the worker's start,
+        stops, end) and each break's start, in the worker's order; None if none is found.
+
+        None when no timing found here meets the windows, breaks and ride limits, or when a
+        load exceeds the capacity somewhere on the route.
+        """
+        if self.delta.shape[1]:
+            profile = self.loaded[seq].sum(axis=0) + np.cumsum(self.delta[seq], axis=0)
+            if (profile > self.capacity[vehicle]).any():
+                return None
+        times, placed = self._earliest(vehicle, seq, travel, service)
+        if times is None:
+            return None
+        if self.ride and not self._rides_hold(seq, times):
+            return self._with_rides(vehicle, seq, travel, service, placed)
+        return times, self._in_order(vehicle, [at for _, _, at in placed])
+
+    def _in_order(self, vehicle: int, starts: list[int]) -> tuple[int, ...]:
+        """Break starts, from window order to the order of the worker's breaks."""
+        out = [0] * len(starts)
+        for (_, _, _, j), at in zip(self.breaks[vehicle], starts, strict=True):
+            out[j] = at
+        return tuple(out)
+
+    def _earliest(self, vehicle, seq, travel, service):
+        """Earliest times, breaks placed on the way; and where: (gap, break) pairs."""
+        windows, pending = self.windows, self.breaks[vehicle]
+        times = [windows[seq[0]][0][0]]
+        free, taken, placed, last = times[0], 0, [], len(seq) - 1
+        for k in range(1, len(seq)):
+            a, b = seq[k - 1], seq[k]
+            leg = travel[a][b]
+            start = _start(windows[b], free + leg)
+            while taken < len(pending):
+                lo, hi, length, _ = pending[taken]
+                at = max(free, lo)
+                must = k == last or start is None or start + service[b] > hi
+                if not must and _start(windows[b], at + length + leg) != start:
+                    break  # it would cost time here; a later gap can still take it
+                if at > hi:
+                    return None, placed
+                free = at + length
+                start = _start(windows[b], free + leg)
+                placed.append((k, taken, at))
+                taken += 1
+            if start is None:
+                return None, placed
+            times.append(start)
+            free = start + service[b]
+        return times, placed
+
+    def _rides_hold(self, seq: list[int], times: list[int]) -> bool:
+        position = {node: k for k, node in enumerate(seq)}
+        for k, node in enumerate(seq):
+            limit = self.ride.get(node)
+            if limit is not None:
+                origin = position.get(self.partner.get(node, -1), 0)
+                if times[k] - times[origin] > limit:
+                    return False
+        return True
+
+    def _with_rides(self, vehicle, seq, travel, service, placed):
+        """Least times meeting windows, the breaks where placed, and ride limits (a fixpoint
+        of lower bounds, as :func:`dispatch.plan._earliest`); None if none exist."""
+        pending = self.breaks[vehicle]
+        spans, gap, of_node = [], [], []
+        breaks_before: dict[int, list[int]] = {}  # seq position -> breaks taken just before it
+        for k, j, _ in placed:
+            breaks_before.setdefault(k, []).append(j)
+        here_service = 0
+        for k, node in enumerate(seq):
+            leg = travel[seq[k - 1]][node] if k else 0
+            for j in breaks_before.get(k, ()):
+                lo, hi, length, _ = pending[j]
+                gap.append(here_service)
+                spans.append([(lo, hi)])
+                of_node.append(-1)
+                here_service = length
+            if k:
+                gap.append(here_service + leg)
+            spans.append(list(self.windows[node]))
+            of_node.append(k)
+            here_service = service[node]
+        item = {k: i for i, k in enumerate(of_node) if k >= 0}
+        position = {node: k for k, node in enumerate(seq)}
+        rides = []
+        for k, node in enumerate(seq):
+            limit = self.ride.get(node)
+            if limit is not None:
+                origin = position.get(self.partner.get(node, -1), 0)
+                rides.append((item[origin], item[k], limit))
+        times = [s[0][0] for s in spans]
+        stable = 0
+        while stable <= len(spans) + 1:
+            changed = moved = False
+            for i in range(1, len(spans)):
+                if times[i - 1] + gap[i - 1] > times[i]:
+                    times[i], changed = times[i - 1] + gap[i - 1], True
+            for a, b, limit in rides:
+                if times[b] - limit > times[a]:
+                    times[a], changed = times[b] - limit, True
+            for i, ws in enumerate(spans):
+                while ws and times[i] > ws[0][1]:
+                    ws.pop(0)
+                    moved = True
+                if not ws:
+                    return None
+                if times[i] < ws[0][0]:
+                    times[i], changed = ws[0][0], True
+            if not changed:
+                starts = [t for t, k in zip(times, of_node, strict=True) if k < 0]
+                return [times[item[k]] for k in range(len(seq))], self._in_order(vehicle, starts)
+            stable = 0 if moved else stable + 1
+        return None
+
+
+def _start(windows: list[tuple[int, int]], arrival: int) -> int | None:
+    """Start of service for an arrival: in the first window not yet closed; None if all are."""
+    for opens, closes in windows:
+        if arrival <= closes:
+            return max(arrival, opens)
+    return None
