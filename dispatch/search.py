@@ -49,6 +49,7 @@ many (a step is a local search to a local optimum: 0.3 s on Solomon's 100 custom
 on a 140-stop part of the generated city with breaks and pickups), guided local search,
 which improves steadily per second, takes the rest of the time instead."""
 RUIN_SHARE_WITH_STRINGS = 0.5
+RUIN_SHARE_WITH_RULES = 0.2
 STRINGS_POLISH_SHARE = 0.05
 """Where the string search fits (see :mod:`dispatch.strings`), ruin and recreate stops at this
 share of the time guided local search left, and the string search takes the rest from its best
@@ -57,7 +58,13 @@ The two searches are good at different days: on Solomon's 12 at 10 s, seed 1, th
 alone (after 1 s of guided local search) reached R205 0.7-2.2 % and RC105 0.4-1.5 % (OR-Tools
 alone: 5.2-5.7 and 3.2-4.1 %), but RC201 2.6-12 % and R201 2.5-4.3 % (OR-Tools alone: 0.0 and
 2.7 %); half each gave R201 1.4-4.3 % over four seeds, against 2.7-4.9 % with a fifth for ruin
-and recreate and 3.2-5.6 % with none."""
+and recreate and 3.2-5.6 % with none.
+
+On days with rules (see :mod:`dispatch.string_rules`) ruin and recreate stops at a fifth: its
+steps cost 3-4 s on a part of the generated city with pickups (it soon hands over to guided
+local search), the string search's 3-5 ms. ``bench.compare city:medium:1`` (30 s, seeds 1 and
+2, 2026-12-02): travel 262,889 and 264,976 s with none, 260,974 and 260,992 with a fifth,
+266,818 and 258,385 with 0.35, 268,073 and 265,377 with half."""
 PROGRESS_EVERY_S = 0.5
 
 Progress = Callable[[float, str], None]
@@ -208,7 +215,8 @@ def _search(model: Model, seconds: float, report: _Reporter, seed: int) -> Solve
     ruin_deadline = deadline
     if fits:
         now = time.monotonic()
-        ruin_deadline = now + (deadline - now) * RUIN_SHARE_WITH_STRINGS
+        share = RUIN_SHARE_WITH_RULES if strings.ruled(model) else RUIN_SHARE_WITH_STRINGS
+        ruin_deadline = now + (deadline - now) * share
     best, too_slow = ruin_and_recreate(
         model,
         solution,

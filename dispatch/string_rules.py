@@ -12,9 +12,9 @@ change only if this timing says the route still holds:
   before its window closes;
 * a stop starts in the first of its windows it can still reach;
 * a parcel's ride runs from the end of its pickup, or from leaving the start, to the
-  start of its drop-off; when the earliest times break a limit, the times are raised
-  to the least that meet every limit (as :func:`dispatch.plan._earliest` does: the
-  pickup, or the departure, waits instead of the parcel);
+  start of its drop-off; when the earliest times break a limit, the pickup (or the
+  departure) waits instead of the parcel, and the route is timed again, at most
+  :data:`RIDE_PASSES` times;
 * loads: parcels loaded at the start ride from the start, the others from their
   pickup; no load name may exceed the worker's capacity anywhere on the route;
 * a worker a task does not prefer costs :data:`dispatch.model.PREFERENCE_COST_S`.
@@ -30,6 +30,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from dispatch.model import PREFERENCE_COST_S, Model
+
+RIDE_PASSES = 4
+"""Times are raised at most this many times for ride limits (a pickup or the departure
+later, then the rest again); a route still breaking one after that is refused."""
 
 
 @dataclass(frozen=True)
@@ -125,40 +129,51 @@ class Rules:
             profile = self.loaded[seq].sum(axis=0) + np.cumsum(self.delta[seq], axis=0)
             if (profile > self.capacity[vehicle]).any():
                 return None
-        times, placed = self._earliest(vehicle, seq, travel, service)
-        if times is None:
-            return None
-        if self.ride and not self._rides_hold(seq, times):
-            return self._with_rides(vehicle, seq, travel, service, placed)
-        return times, self._in_order(vehicle, [at for _, _, at in placed])
+        floors: dict[int, int] = {}
+        for _ in range(RIDE_PASSES):
+            times, placed = self._earliest(vehicle, seq, travel, service, floors)
+            if times is None:
+                return None
+            later = self._origins_too_early(seq, times) if self.ride else {}
+            if not later:
+                return times, self._in_order(vehicle, placed)
+            for k, at in later.items():
+                floors[k] = max(floors.get(k, 0), at)
+        return None
 
-    def _in_order(self, vehicle: int, starts: list[int]) -> tuple[int, ...]:
-        """Break starts, from window order to the order of the worker's breaks."""
-        out = [0] * len(starts)
-        for (_, _, _, j), at in zip(self.breaks[vehicle], starts, strict=True):
-            out[j] = at
-        return tuple(out)
-
-    def _earliest(self, vehicle, seq, travel, service):
-        """Earliest times, breaks placed on the way; and where: (gap, break) pairs."""
+    def _earliest(self, vehicle, seq, travel, service, floors):
+        """Earliest times, none before its floor, breaks placed on the way; and the breaks'
+        starts, in window order."""
         windows, pending = self.windows, self.breaks[vehicle]
-        times = [windows[seq[0]][0][0]]
-        free, taken, placed, last = times[0], 0, [], len(seq) - 1
+        departure = _start(windows[seq[0]], floors.get(0, 0))
+        if departure is None:
+            return None, []
+        times = [departure]
+        free, taken, placed, last = departure, 0, [], len(seq) - 1
+        n_breaks = len(pending)
         for k in range(1, len(seq)):
             a, b = seq[k - 1], seq[k]
             leg = travel[a][b]
-            start = _start(windows[b], free + leg)
-            while taken < len(pending):
+            floor = floors.get(k, 0) if floors else 0
+            arrival = free + leg
+            if floor > arrival:
+                arrival = floor
+            opens, closes = windows[b][0]  # inlined _start: most stops have one window
+            if arrival <= closes:
+                start = opens if opens > arrival else arrival
+            else:
+                start = _start(windows[b], arrival)
+            while taken < n_breaks:
                 lo, hi, length, _ = pending[taken]
-                at = max(free, lo)
+                at = free if free > lo else lo
                 must = k == last or start is None or start + service[b] > hi
-                if not must and _start(windows[b], at + length + leg) != start:
+                if not must and at + length + leg > start:
                     break  # it would cost time here; a later gap can still take it
                 if at > hi:
                     return None, placed
                 free = at + length
-                start = _start(windows[b], free + leg)
-                placed.append((k, taken, at))
+                start = _start(windows[b], max(free + leg, floor))
+                placed.append(at)
                 taken += 1
             if start is None:
                 return None, placed
@@ -166,69 +181,25 @@ class Rules:
             free = start + service[b]
         return times, placed
 
-    def _rides_hold(self, seq: list[int], times: list[int]) -> bool:
+    def _origins_too_early(self, seq: list[int], times: list[int]) -> dict[int, int]:
+        """Pickups (or the departure) that must start later for their parcels' rides to keep
+        their limits: position -> the least start that would."""
         position = {node: k for k, node in enumerate(seq)}
+        later: dict[int, int] = {}
         for k, node in enumerate(seq):
             limit = self.ride.get(node)
             if limit is not None:
                 origin = position.get(self.partner.get(node, -1), 0)
                 if times[k] - times[origin] > limit:
-                    return False
-        return True
+                    later[origin] = max(later.get(origin, 0), times[k] - limit)
+        return later
 
-    def _with_rides(self, vehicle, seq, travel, service, placed):
-        """Least times meeting windows, the breaks where placed, and ride limits (a fixpoint
-        of lower bounds, as :func:`dispatch.plan._earliest`); None if none exist."""
-        pending = self.breaks[vehicle]
-        spans, gap, of_node = [], [], []
-        breaks_before: dict[int, list[int]] = {}  # seq position -> breaks taken just before it
-        for k, j, _ in placed:
-            breaks_before.setdefault(k, []).append(j)
-        here_service = 0
-        for k, node in enumerate(seq):
-            leg = travel[seq[k - 1]][node] if k else 0
-            for j in breaks_before.get(k, ()):
-                lo, hi, length, _ = pending[j]
-                gap.append(here_service)
-                spans.append([(lo, hi)])
-                of_node.append(-1)
-                here_service = length
-            if k:
-                gap.append(here_service + leg)
-            spans.append(list(self.windows[node]))
-            of_node.append(k)
-            here_service = service[node]
-        item = {k: i for i, k in enumerate(of_node) if k >= 0}
-        position = {node: k for k, node in enumerate(seq)}
-        rides = []
-        for k, node in enumerate(seq):
-            limit = self.ride.get(node)
-            if limit is not None:
-                origin = position.get(self.partner.get(node, -1), 0)
-                rides.append((item[origin], item[k], limit))
-        times = [s[0][0] for s in spans]
-        stable = 0
-        while stable <= len(spans) + 1:
-            changed = moved = False
-            for i in range(1, len(spans)):
-                if times[i - 1] + gap[i - 1] > times[i]:
-                    times[i], changed = times[i - 1] + gap[i - 1], True
-            for a, b, limit in rides:
-                if times[b] - limit > times[a]:
-                    times[a], changed = times[b] - limit, True
-            for i, ws in enumerate(spans):
-                while ws and times[i] > ws[0][1]:
-                    ws.pop(0)
-                    moved = True
-                if not ws:
-                    return None
-                if times[i] < ws[0][0]:
-                    times[i], changed = ws[0][0], True
-            if not changed:
-                starts = [t for t, k in zip(times, of_node, strict=True) if k < 0]
-                return [times[item[k]] for k in range(len(seq))], self._in_order(vehicle, starts)
-            stable = 0 if moved else stable + 1
-        return None
+    def _in_order(self, vehicle: int, starts: list[int]) -> tuple[int, ...]:
+        """Break starts, from window order to the order of the worker's breaks."""
+        out = [0] * len(starts)
+        for (_, _, _, j), at in zip(self.breaks[vehicle], starts, strict=True):
+            out[j] = at
+        return tuple(out)
 
 
 def _start(windows: list[tuple[int, int]], arrival: int) -> int | None:

@@ -36,6 +36,7 @@ the same plan for a seed on any machine.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import math
@@ -89,7 +90,7 @@ def fits(model: Model) -> bool:
     return bool(model.candidates) and len(model.nodes) <= MAX_NODES
 
 
-def _rich(model: Model) -> bool:
+def ruled(model: Model) -> bool:
     """Does the day need :class:`dispatch.string_rules.Rules` (more than single stops, each
     in one window, without breaks, ride limits or preferences)?"""
     problem = model.problem
@@ -152,7 +153,7 @@ class _Day:
         self.opens, self.closes = opens, closes
         self.customers = [i for i, node in enumerate(nodes) if node.type in ("visit", "dropoff")]
         self.is_task = [node.type in ("visit", "dropoff") for node in nodes]
-        self.rules = Rules.of(model, horizon) if _rich(model) else None
+        self.rules = Rules.of(model, horizon) if ruled(model) else None
         names = sorted({k for ti in model.candidates for k in problem.tasks[ti].load})
         if self.rules is not None:
             names = []  # loads are the rules' (they rise at pickups)
@@ -380,15 +381,16 @@ class _Plan:
         row, at = divmod(g, self.width)
         return int(rows[row]), at
 
-    def _price(self, c: int, rows: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Travel into and out of ``c`` at each gap of ``rows``, the gap's own travel, and
-        whether ``c`` fits there by the earliest and latest times (flat, row after row)."""
-        day = self.day
-        before, after, leave, latest, arc = self.gaps[:, rows].reshape(5, -1)
+    def _price(self, c: int, rows: np.ndarray, width: int | None = None) -> tuple[np.ndarray, ...]:
+        """Travel into and out of ``c`` at each gap of ``rows`` (the first ``width`` gaps), the
+        gap's own travel, and whether ``c`` fits there by the earliest and latest times (flat,
+        row after row)."""
+        day, width = self.day, width or self.width
+        before, after, leave, latest, arc = self.gaps[:, rows, :width].reshape(5, -1)
         if day.one_kind:
             into, out = day.travel_into[c][before], day.travel[0, c][after]
         else:
-            kinds = np.repeat(day.kind_of[rows], self.width)
+            kinds = np.repeat(day.kind_of[rows], width)
             into, out = day.travel[kinds, before, c], day.travel[kinds, c, after]
         arrive = leave + into
         ok = arrive <= day.closes[c]
@@ -422,13 +424,14 @@ class _Plan:
         rows = np.flatnonzero(fit)
         if not len(rows):
             return []
-        day, w = self.day, self.width
-        into_p, out_p, arc, ok_p = (a.reshape(-1, w) for a in self._price(p, rows))
-        into_d, out_d, _, ok_d = (a.reshape(-1, w) for a in self._price(d, rows))
+        day = self.day
+        w = max(len(self.routes[k].seq) for k in rows.tolist()) - 1  # gaps of the longest
+        into_p, out_p, arc, ok_p = (a.reshape(-1, w) for a in self._price(p, rows, w))
+        into_d, out_d, _, ok_d = (a.reshape(-1, w) for a in self._price(d, rows, w))
         cost = (into_p + out_p - arc)[:, :, None] + (into_d + out_d - arc)[:, None, :]
-        ok = ok_p[:, :, None] & ok_d[:, None, :] & np.triu(np.ones((w, w), dtype=bool), 1)
+        ok = ok_p[:, :, None] & ok_d[:, None, :] & _after(w)
         # Both in one gap: before -> p -> d -> after.
-        _, _, leave, latest, _ = self.gaps[:, rows]
+        _, _, leave, latest, _ = self.gaps[:, rows, :w]
         p_to_d = day.travel[day.kind_of[rows], p, d][:, None]
         start_p = np.maximum(leave + into_p, day.opens[p])
         start_d = np.maximum(start_p + day.service[p] + p_to_d, day.opens[d])
@@ -448,6 +451,12 @@ class _Plan:
             stops = self.routes[k].stops
             out_.append((k, stops[:i] + [p] + stops[i:j] + [d] + stops[j:]))
         return out_
+
+
+@functools.cache
+def _after(width: int) -> np.ndarray:
+    """``[i, j]``: is gap ``j`` after gap ``i``?"""
+    return np.triu(np.ones((width, width), dtype=bool), 1)
 
 
 def _cheapest_first(delta: np.ndarray) -> list[int]:
