@@ -12,10 +12,17 @@ windowed days.
 The steps work on plain arrays built from the OR-Tools model (same nodes, the
 same travel tables, shifts, windows, capacities, allowed workers and drop
 penalties), so the plan they reach is handed back to OR-Tools
-(``RoutesToAssignment``), which checks it against the whole model and polishes it
-with one descent. Only days the arrays describe in full are searched this way
-(:func:`fits`): no pickups, breaks, ride limits, preferred workers or stops with
-more than one window; the others keep OR-Tools' search alone.
+(``RoutesToAssignment``), which polishes it with one descent. On days of single
+stops, each in one window, the arrays' arithmetic is exact: one numpy pass prices
+a stop at every gap. Days with breaks, pickups, ride limits, preferred workers or
+second windows (:func:`ruled`) are searched under :mod:`dispatch.string_rules`:
+the same pass filters places, the cheapest are timed exactly until one holds, and
+a task with a pickup goes in and out whole. Only days too large for the arrays
+(:data:`MAX_NODES`) keep OR-Tools' search alone.
+
+On the generated 650-task city at 30 s (``bench.compare city:medium:1``, seeds 1
+and 2, 2026-12-02) this took travel from 280,205-283,617 s (644 tasks served at
+most) to 260,974-260,992 s (644 served), below VROOM's 265,832 s for 622.
 
 Routes lost and found (2026-12-01): on Solomon's R2 and RC2 days (long routes,
 wide windows) SISR alone sheds routes and never opens them again. From a 9-route start

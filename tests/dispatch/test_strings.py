@@ -1,4 +1,5 @@
-"""The string search (SISR): which days it takes, and that its plans keep every rule.
+"""The string search (SISR) on days of single stops: which days it takes, and that its plans
+keep every rule. Days with more rules: ``test_string_rules.py``.
 
 Its plans go back through OR-Tools and out through the same plan reader, so every
 plan here is checked by both checkers; the property tests make sure the string
@@ -25,8 +26,9 @@ from tests.dispatch.test_feasibility import both
 
 
 def _single_stops(doc: dict[str, Any]) -> dict[str, Any]:
-    """``doc`` without what the string search leaves to OR-Tools alone: breaks, pickups,
-    ride limits, preferred workers and second windows."""
+    """``doc`` without what takes the string search to its exact rules (see
+    ``test_string_rules.py``): breaks, pickups, ride limits, preferred workers and second
+    windows; what is left, its quick arithmetic holds alone."""
     doc = copy.deepcopy(doc)
     for w in doc["workers"]:
         w.pop("breaks", None)
