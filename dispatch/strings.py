@@ -317,6 +317,7 @@ class _Day:
                 int(self.max_stops[v]),
                 self.allowed[:, v].tobytes(),
                 tuple(self.rules.breaks[v]) if self.rules else (),
+                self.rules.capacity[v].tobytes() if self.rules else b"",
                 self.preference[:, v].tobytes() if self.preference is not None else b"",
             )
             out[v] = keys.setdefault(key, len(keys))
@@ -534,6 +535,7 @@ def _without_some(day: _Day, vehicle: int, stops: list[int]) -> _Route | None:
     """A route OR-Tools found that the rules refuse (their timing is stricter: one placement
     of the breaks): without its tasks, last first, until the rest holds. The search may put
     them back; if it ends dearer than OR-Tools' plan, that plan stands."""
+    log.debug("the rules refuse a route of OR-Tools' plan worker=%d stops=%d", vehicle, len(stops))
     partner = day.rules.partner
     for c in reversed([c for c in stops if day.is_task[c]]):
         gone = {c, partner.get(c, -1)}

@@ -178,3 +178,22 @@ def test_ruin_and_recreate_steps_succeed_on_days_with_breaks_and_preferred_nurse
     monkeypatch.setattr(type(model.routing), "SolveFromAssignmentWithParameters", counted)
     ruin.ruin_and_recreate(model, first, deadline=time.monotonic() + 30, seed=1, max_steps=10)
     assert len(outcomes) == 10 and sum(outcomes) >= 8
+
+
+def test_workers_with_different_capacities_or_breaks_are_not_interchangeable() -> None:
+    """Only one idle worker of each class is tried: a class must not hide a larger van."""
+    doc = make_city(30, seed=2)
+    couriers = [w for w in doc["workers"] if w["kind"] == "courier"]
+    twin = dict(couriers[0], id="courier-twin")
+    bigger = dict(couriers[0], id="courier-bigger", capacity={"parcels": 99, "cold": 9})
+    lunch = {"id": "lunch", "window": ["2026-11-23T11:30:00+08:00", "2026-11-23T13:30:00+08:00"]}
+    with_lunch = dict(couriers[0], id="courier-with-lunch", breaks=[dict(lunch, duration=1800)])
+    doc["workers"] += [twin, bigger, with_lunch]
+    model = build_model(parse_problem(doc))
+    day = strings._Day(model)
+    index = {w.id: v for v, w in enumerate(model.problem.workers)}
+    classes = day.classes
+    first = classes[index[couriers[0]["id"]]]
+    assert classes[index["courier-twin"]] == first
+    assert classes[index["courier-bigger"]] != first
+    assert classes[index["courier-with-lunch"]] != first
