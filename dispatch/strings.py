@@ -166,7 +166,12 @@ class _Day:
             names = []  # loads are the rules' (they rise at pickups)
         self.pickup_of = {d: p for d, p in (self.rules.partner.items() if self.rules else ()) if d > p}
         self.preference = self.rules.preference if self.rules else None
+        self.preference_rows = None  # per worker, per node: as Python ints, for route costs
+        if self.preference is not None:
+            self.preference_rows = self.preference.T.tolist()
+        self.is_pickup = [node.type == "pickup" for node in nodes]
         self.demand = np.zeros((n, len(names)), dtype=np.int64)
+        self.no_load = np.zeros(len(names), dtype=np.int64)
         for i, node in enumerate(nodes):
             if node.type == "dropoff":
                 load = problem.tasks[node.task].load
@@ -224,8 +229,7 @@ class _Day:
 
     def _ruled_route(self, vehicle: int, stops: list[int]) -> _Route | None:
         """A route timed by the rules; its latest times (breaks and rides aside) only filter."""
-        is_task = self.is_task
-        tasks = sum(1 for c in stops if is_task[c])
+        tasks = len(stops) - sum(map(self.is_pickup.__getitem__, stops))
         if tasks > self.max_stops[vehicle]:
             return None
         seq = [vehicle, *stops, self.n_workers + vehicle]
@@ -236,15 +240,16 @@ class _Day:
         early, breaks = timed
         closes, service = self.closes, self.service
         late = [closes[seq[-1]]] * len(seq)
+        cost = 0
         for k in range(len(seq) - 2, -1, -1):
             a = seq[k]
-            late[k] = min(closes[a], late[k + 1] - service[a] - t[a][seq[k + 1]])
-        cost = sum(t[a][b] for a, b in itertools.pairwise(seq))
-        if self.preference is not None and stops:
-            cost += int(self.preference[stops, vehicle].sum())
-        return _Route(
-            vehicle, seq, early, late, cost, self.demand[stops].sum(axis=0), tasks, breaks
-        )
+            leg = t[a][seq[k + 1]]
+            cost += leg
+            latest = late[k + 1] - service[a] - leg
+            late[k] = closes[a] if closes[a] < latest else latest
+        if self.preference_rows is not None:
+            cost += sum(map(self.preference_rows[vehicle].__getitem__, stops))
+        return _Route(vehicle, seq, early, late, cost, self.no_load, tasks, breaks)
 
     def insert(self, route: _Route, at: int, c: int) -> _Route | None:
         """``route`` with ``c`` in gap ``at``: times recomputed only as far as they change."""
@@ -411,14 +416,15 @@ class _Plan:
         rows = np.flatnonzero(fit)
         if not len(rows):
             return []
-        into, out, arc, ok = self._price(c, rows)
+        w = max(len(self.routes[k].seq) for k in rows.tolist()) - 1  # gaps of the longest
+        into, out, arc, ok = self._price(c, rows, w)
         ok &= self.day.blinks(rng, len(ok))
         delta = into + out - arc
         if self.day.preference is not None:
-            delta += np.repeat(self.day.preference[c, rows], self.width)
+            delta += np.repeat(self.day.preference[c, rows], w)
         out_ = []
         for g in _cheapest_first(np.where(ok, delta, INFEASIBLE)):
-            row, at = divmod(g, self.width)
+            row, at = divmod(g, w)
             k = int(rows[row])
             stops = self.routes[k].stops
             out_.append((k, stops[:at] + [c] + stops[at:]))
