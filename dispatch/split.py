@@ -27,11 +27,15 @@ import numpy as np
 
 from dispatch.problem import Matrix, Problem, Task, Worker
 
-MAX_PART_STOPS = 250
+MAX_PART_STOPS = 300
 """Stops above which a part is cut further. Measured once ``max_ride`` no longer slowed the
 first plan (seed 1, 2 cores): on the generated 2,500-task day at 60 s, parts of at most
 120 stops served 2,403 tasks (95.0 % of priority), of at most 250 stops 2,444 (96.8 %);
-on the 650-task day at 30 s, travel fell by 2-4 % for the same tasks served."""
+on the 650-task day at 30 s, travel fell by 2-4 % for the same tasks served. With the string
+search on every part (2026-12-02), 300 keeps the generated cities' nurses whole (260 visits):
+cut by district, ``city:medium:2`` left 3 visits out that only a nurse of the next district
+could take (636 served, 266,752 s; whole: 640 and 646 served, 253,739 and 258,803 s, seeds 1
+and 2); ``bench.large`` served 2,477 tasks (98.6 % of priority) against 2,466 (98.0 %)."""
 
 
 @dataclass(frozen=True)
@@ -46,12 +50,15 @@ class Part:
         return sum(len(problem.tasks[t].stops) for t in self.tasks)
 
     def effort(self, problem: Problem) -> float:
-        """What search time grows with: stops, and the workers each insertion is tried on.
+        """What a part's share of the time follows: its stops.
 
-        Measured on the large generated day: a first solution for 127 visits and 20
-        nurses (with lunch breaks) took 1.0 s, for 120 stops and 4 couriers 0.4 s.
+        Until 2026-12-02 it was stops x the square root of the workers (a first solution
+        for 127 visits and 20 nurses took 1.0 s, for 120 stops and 4 couriers 0.4 s), but
+        the string search, which takes most of the time now, improves a part at a pace set
+        by its stops; that weight gave a whole 260-visit nurse part a core of its own and
+        left six courier parts to share the other.
         """
-        return self.size(problem) * math.sqrt(len(self.workers))
+        return float(self.size(problem))
 
 
 def split_problem(
