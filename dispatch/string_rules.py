@@ -177,6 +177,8 @@ class Rules:
                 taken += 1
             if start is None:
                 return None, placed
+            if k == 1 and not placed and start - leg > departure:
+                times[0] = start - leg  # leave so as to arrive just in time: shorter rides
             times.append(start)
             free = start + service[b]
         return times, placed
