@@ -131,10 +131,10 @@ class Rules:
                 return None
         floors: dict[int, int] = {}
         for _ in range(RIDE_PASSES):
-            times, placed = self._earliest(vehicle, seq, travel, service, floors)
+            times, placed, leave = self._earliest(vehicle, seq, travel, service, floors)
             if times is None:
                 return None
-            later = self._origins_too_early(seq, times) if self.ride else {}
+            later = self._origins_too_early(seq, times, leave) if self.ride else {}
             if not later:
                 return times, self._in_order(vehicle, placed)
             for k, at in later.items():
@@ -147,7 +147,7 @@ class Rules:
         windows, pending = self.windows, self.breaks[vehicle]
         departure = _start(windows[seq[0]], floors.get(0, 0))
         if departure is None:
-            return None, []
+            return None, [], 0
         times = [departure]
         free, taken, placed, last = departure, 0, [], len(seq) - 1
         n_breaks = len(pending)
@@ -170,20 +170,20 @@ class Rules:
                 if not must and at + length + leg > start:
                     break  # it would cost time here; a later gap can still take it
                 if at > hi:
-                    return None, placed
+                    return None, placed, 0
                 free = at + length
                 start = _start(windows[b], max(free + leg, floor))
                 placed.append(at)
                 taken += 1
             if start is None:
-                return None, placed
-            if k == 1 and not placed and start - leg > departure:
-                times[0] = start - leg  # leave so as to arrive just in time: shorter rides
+                return None, placed, 0
+            if k == 1:  # leave so as to arrive just in time, as the plan does: shorter rides
+                leave = start - leg if not placed and start - leg > departure else departure
             times.append(start)
             free = start + service[b]
-        return times, placed
+        return times, placed, leave
 
-    def _origins_too_early(self, seq: list[int], times: list[int]) -> dict[int, int]:
+    def _origins_too_early(self, seq: list[int], times: list[int], leave: int) -> dict[int, int]:
         """Pickups (or the departure) that must start later for their parcels' rides to keep
         their limits: position -> the least start that would."""
         position = {node: k for k, node in enumerate(seq)}
@@ -192,7 +192,7 @@ class Rules:
             limit = self.ride.get(node)
             if limit is not None:
                 origin = position.get(self.partner.get(node, -1), 0)
-                if times[k] - times[origin] > limit:
+                if times[k] - (times[origin] if origin else leave) > limit:
                     later[origin] = max(later.get(origin, 0), times[k] - limit)
         return later
 

@@ -69,3 +69,21 @@ def detail_of(plan: dict[str, Any], task_id: str) -> str:
 
 def stops_of(plan: dict[str, Any], worker_id: str) -> list[dict[str, Any]]:
     return next(r["stops"] for r in plan["routes"] if r["worker"] == worker_id)
+
+
+@pytest.fixture
+def string_searches(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """The string searches run, each True if it got as far as a plan: a test on a day the
+    string search should take can tell it was not OR-Tools alone."""
+    from dispatch import strings
+
+    runs: list[bool] = []
+    improve = strings.improve
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        found = improve(*args, **kwargs)
+        runs.append(found is not None)
+        return found
+
+    monkeypatch.setattr(strings, "improve", counted)
+    return runs

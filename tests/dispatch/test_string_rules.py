@@ -105,20 +105,6 @@ def test_the_rules_accept_enough_random_routes_for_the_test_above_to_mean_someth
     assert accepted >= 100 and tried - accepted >= 100
 
 
-@pytest.fixture
-def string_searches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    runs: list[int] = []
-    improve = strings.improve
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        found = improve(*args, **kwargs)
-        runs.append(found is not None)
-        return found
-
-    monkeypatch.setattr(strings, "improve", counted)
-    return runs
-
-
 @pytest.mark.parametrize("seed", range(24))
 def test_a_random_day_with_every_rule_is_searched_by_strings_and_keeps_every_rule(
     seed: int, string_searches: list[int]

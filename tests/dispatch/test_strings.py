@@ -41,20 +41,6 @@ def _single_stops(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-@pytest.fixture
-def string_searches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts the string searches run, so a test can tell it was not OR-Tools alone."""
-    runs: list[int] = []
-    improve = strings.improve
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        runs.append(1)
-        return improve(*args, **kwargs)
-
-    monkeypatch.setattr(strings, "improve", counted)
-    return runs
-
-
 @pytest.mark.parametrize("seed", range(24))
 def test_a_random_day_of_single_stops_is_searched_by_strings_and_keeps_every_rule(
     seed: int, string_searches: list[int]
