@@ -51,6 +51,9 @@ which improves steadily per second, takes the rest of the time instead."""
 RUIN_SHARE_WITH_STRINGS = 0.5
 RUIN_SHARE_WITH_RULES = 0.2
 STRINGS_POLISH_SHARE = 0.05
+STRINGS_ROUNDS = (0.6, 1.0)
+"""On days with rules, the string search runs in two rounds, to these shares of its time,
+each ended by OR-Tools' descent (see :func:`_strings`)."""
 """Where the string search fits (see :mod:`dispatch.strings`), ruin and recreate stops at this
 share of the time guided local search left, and the string search takes the rest from its best
 plan, but for the last share, which is for OR-Tools' final descent over the string search's plan.
@@ -240,28 +243,48 @@ def _search(model: Model, seconds: float, report: _Reporter, seed: int) -> Solve
 def _strings(
     model: Model, solution: pywrapcp.Assignment, deadline: float, seed: int
 ) -> Solved:
-    """String removals until shortly before ``deadline``, then one OR-Tools descent over the
-    result; the best of OR-Tools' plan, the string search's and the descent's.
+    """String removals, each round ended by one OR-Tools descent over its result; the best
+    of OR-Tools' plan, the string search's and the descents'.
 
+    The descent sometimes serves a task the string search could not put back (it moves
+    other stops to make room), at a cost in travel it has no time to repair: on days with
+    rules a second round of the string search starts from there (:data:`STRINGS_ROUNDS`).
     OR-Tools sometimes finds no timing for routes that hold (seen on the generated city's
     nurse parts, with preferred nurses, even for its own guided local search's routes);
     the string search's routes, timed by its rules, then stand as they are.
     """
     began = time.monotonic()
-    polish = began + (deadline - began) * (1 - STRINGS_POLISH_SHARE)
-    found = strings.improve(model, solution, deadline=polish, seed=seed)
-    if found is None:
-        return Solved.of(model, _guided(model, solution, deadline))
-    own = Solved.of(model, solution)
-    searched = Solved(
-        [
-            [(model.manager.NodeToIndex(n), t) for n, t in route]
-            for route in found.timed
-        ],
-        found.breaks,
-        found.cost,
-    )
-    best = min(own, searched, key=lambda s: s.objective)
+    best = Solved.of(model, solution)
+    start: pywrapcp.Assignment | strings.Found = solution
+    rounds = STRINGS_ROUNDS if strings.ruled(model) else (1.0,)
+    done = 0.0
+    for k, share in enumerate(rounds):
+        end = began + (deadline - began) * share
+        polish = end - (end - time.monotonic()) * STRINGS_POLISH_SHARE
+        found = strings.improve(
+            model, start, deadline=polish, seed=seed + k, budget_share=share - done
+        )
+        done = share
+        if found is None:
+            return best if k else Solved.of(model, _guided(model, solution, deadline))
+        searched = Solved(
+            [[(model.manager.NodeToIndex(n), t) for n, t in route] for route in found.timed],
+            found.breaks,
+            found.cost,
+        )
+        best = min(best, searched, key=lambda s: s.objective)
+        polished = _polish(model, found, end)
+        start = found
+        if polished is not None and polished.ObjectiveValue() < found.cost:
+            start = polished
+            best = min(best, Solved.of(model, polished), key=lambda s: s.objective)
+    return best
+
+
+def _polish(
+    model: Model, found: strings.Found, deadline: float
+) -> pywrapcp.Assignment | None:
+    """OR-Tools' descent from the string search's routes, or None if it finds no timing."""
     routing = model.routing
     start = nexts_only(routing)
     for v, starts in found.breaks.items():
@@ -273,14 +296,13 @@ def _strings(
             start.SetPerformedValue(interval, 1)
     if not routing.RoutesToAssignment(found.routes, True, True, start):
         log.warning("OR-Tools refused the string search's routes")
-        return best
+        return None
     params = search_parameters(routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT)
     _time_limit(params, deadline)  # at least 50 ms: enough to read the routes back
     polished = routing.SolveFromAssignmentWithParameters(start, params)
     if polished is None:
         log.debug("OR-Tools found no timing for the string search's routes")
-        return best
-    return min(best, Solved.of(model, polished), key=lambda s: s.objective)
+    return polished
 
 
 def _guided(model: Model, solution: pywrapcp.Assignment, deadline: float) -> pywrapcp.Assignment:

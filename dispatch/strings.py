@@ -246,7 +246,7 @@ class _Day:
             leg = t[a][seq[k + 1]]
             cost += leg
             latest = late[k + 1] - service[a] - leg
-            late[k] = closes[a] if closes[a] < latest else latest
+            late[k] = min(latest, closes[a])
         if self.preference_rows is not None:
             cost += sum(map(self.preference_rows[vehicle].__getitem__, stops))
         return _Route(vehicle, seq, early, late, cost, self.no_load, tasks, breaks)
@@ -493,12 +493,14 @@ class Found:
 
 def improve(
     model: Model,
-    solution: pywrapcp.Assignment,
+    solution: pywrapcp.Assignment | Found,
     *,
     deadline: float,
     seed: int,
+    budget_share: float = 1.0,
 ) -> Found | None:
-    """Search from ``solution`` until ``deadline`` or the step budget.
+    """Search from ``solution`` (OR-Tools' or an earlier search's) until ``deadline`` or
+    ``budget_share`` of the step budget.
 
     Returns the best routes found, with where their breaks fall (OR-Tools, given the
     routes alone, sometimes finds no place for a break that fits); None if
@@ -509,7 +511,7 @@ def improve(
     if start is None:
         log.warning("a plan the arrays call infeasible; kept OR-Tools' search alone")
         return None
-    best = _anneal(day, start, deadline, np.random.default_rng(seed))
+    best = _anneal(day, start, deadline, np.random.default_rng(seed), budget_share)
     manager = model.manager
     return Found(
         [[manager.NodeToIndex(n) for n in r.stops] for r in best.routes],
@@ -519,14 +521,17 @@ def improve(
     )
 
 
-def _read(day: _Day, solution: pywrapcp.Assignment) -> _Plan | None:
+def _read(day: _Day, solution: pywrapcp.Assignment | Found) -> _Plan | None:
     routing, manager = day.model.routing, day.model.manager
     routes, served = [], set()
     for v in range(day.n_workers):
-        stops, i = [], solution.Value(routing.NextVar(routing.Start(v)))
-        while not routing.IsEnd(i):
-            stops.append(manager.IndexToNode(i))
-            i = solution.Value(routing.NextVar(i))
+        if isinstance(solution, Found):
+            stops = [n for n, _ in solution.timed[v]]
+        else:
+            stops, i = [], solution.Value(routing.NextVar(routing.Start(v)))
+            while not routing.IsEnd(i):
+                stops.append(manager.IndexToNode(i))
+                i = solution.Value(routing.NextVar(i))
         route = day.route(v, stops)
         if route is None and day.rules is not None:
             route = _without_some(day, v, stops)
@@ -552,14 +557,16 @@ def _without_some(day: _Day, vehicle: int, stops: list[int]) -> _Route | None:
     return day.route(vehicle, [])
 
 
-def _anneal(day: _Day, plan: _Plan, deadline: float, rng: np.random.Generator) -> _Plan:
+def _anneal(
+    day: _Day, plan: _Plan, deadline: float, rng: np.random.Generator, budget_share: float = 1.0
+) -> _Plan:
     """Simulated annealing over ruin-and-recreate steps; returns the best plan."""
     began = time.monotonic()
     arcs = sum(len(r.stops) + 1 for r in plan.routes if r.stops) or 1
     mean_arc = max(1.0, sum(r.cost for r in plan.routes) / arcs)
     hot, cold = HOT * mean_arc, COLD * mean_arc
     per_task = STEPS_PER_TASK if day.rules is None else RULED_STEPS_PER_TASK
-    budget = planned = per_task * len(day.customers)
+    budget = planned = max(1, int(per_task * len(day.customers) * budget_share))
     current, best = plan, plan
     current_cost = best_cost = plan.cost
     step = 0
