@@ -51,9 +51,6 @@ which improves steadily per second, takes the rest of the time instead."""
 RUIN_SHARE_WITH_STRINGS = 0.5
 RUIN_SHARE_WITH_RULES = 0.2
 STRINGS_POLISH_SHARE = 0.05
-STRINGS_ROUNDS = (0.6, 1.0)
-"""On days with rules, the string search runs in two rounds, to these shares of its time,
-each ended by OR-Tools' descent (see :func:`_strings`)."""
 """Where the string search fits (see :mod:`dispatch.strings`), ruin and recreate stops at this
 share of the time guided local search left, and the string search takes the rest from its best
 plan, but for the last share, which is for OR-Tools' final descent over the string search's plan.
@@ -68,6 +65,9 @@ steps cost 3-4 s on a part of the generated city with pickups (it soon hands ove
 local search), the string search's 3-5 ms. ``bench.compare city:medium:1`` (30 s, seeds 1 and
 2, 2026-12-02): travel 262,889 and 264,976 s with none, 260,974 and 260,992 with a fifth,
 266,818 and 258,385 with 0.35, 268,073 and 265,377 with half."""
+STRINGS_ROUNDS = (0.6, 1.0)
+"""On days with rules, the string search runs in two rounds, to these shares of its time,
+each ended by OR-Tools' descent (see :func:`_strings`)."""
 PROGRESS_EVERY_S = 0.5
 
 Progress = Callable[[float, str], None]
@@ -101,6 +101,13 @@ class Solved:
             for v, pairs in model.breaks.items()
         }
         return cls(stops, breaks, int(solution.ObjectiveValue()))
+
+    @classmethod
+    def of_found(cls, model: Model, found: strings.Found) -> Solved:
+        """The string search's plan, as its rules timed it."""
+        to_index = model.manager.NodeToIndex
+        stops = [[(to_index(n), t) for n, t in route] for route in found.timed]
+        return cls(stops, found.breaks, found.cost)
 
 
 def solve(
@@ -267,12 +274,7 @@ def _strings(
         done = share
         if found is None:
             return best if k else Solved.of(model, _guided(model, solution, deadline))
-        searched = Solved(
-            [[(model.manager.NodeToIndex(n), t) for n, t in route] for route in found.timed],
-            found.breaks,
-            found.cost,
-        )
-        best = min(best, searched, key=lambda s: s.objective)
+        best = min(best, Solved.of_found(model, found), key=lambda s: s.objective)
         polished = _polish(model, found, end)
         start = found
         if polished is not None and polished.ObjectiveValue() < found.cost:
@@ -294,7 +296,8 @@ def _polish(
             start.SetDurationValue(interval, b.duration_s)
             start.SetEndValue(interval, at + b.duration_s)
             start.SetPerformedValue(interval, 1)
-    if not routing.RoutesToAssignment(found.routes, True, True, start):
+    routes = [[model.manager.NodeToIndex(n) for n, _ in route] for route in found.timed]
+    if not routing.RoutesToAssignment(routes, True, True, start):
         log.warning("OR-Tools refused the string search's routes")
         return None
     params = search_parameters(routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT)

@@ -485,10 +485,17 @@ def _cheapest_first(delta: np.ndarray) -> list[int]:
 class Found:
     """The string search's best plan, as OR-Tools takes it back."""
 
-    routes: list[list[int]]  # routing indices per worker, for RoutesToAssignment
     timed: list[list[tuple[int, int]]]  # per worker: (model node, start of service) per stop
     breaks: dict[int, tuple[int, ...]]  # per worker with breaks: their starts (model seconds)
     cost: int  # in the units of OR-Tools' objective
+
+    @classmethod
+    def of(cls, routes: list[_Route], cost: int) -> Found:
+        return cls(
+            [list(zip(r.stops, r.early[1:-1], strict=True)) for r in routes],
+            {r.vehicle: r.breaks for r in routes if r.breaks},
+            cost,
+        )
 
 
 def improve(
@@ -512,13 +519,7 @@ def improve(
         log.warning("a plan the arrays call infeasible; kept OR-Tools' search alone")
         return None
     best = _anneal(day, start, deadline, np.random.default_rng(seed), budget_share)
-    manager = model.manager
-    return Found(
-        [[manager.NodeToIndex(n) for n in r.stops] for r in best.routes],
-        [list(zip(r.stops, r.early[1:-1], strict=True)) for r in best.routes],
-        {r.vehicle: r.breaks for r in best.routes if r.breaks},
-        best.cost,
-    )
+    return Found.of(best.routes, best.cost)
 
 
 def _read(day: _Day, solution: pywrapcp.Assignment | Found) -> _Plan | None:

@@ -69,17 +69,7 @@ def test_every_route_the_rules_accept_is_a_plan_both_checkers_accept(seed: int) 
             routes.append(route if route is not None else day.route(v, []))
         if any(r is None for r in routes):
             continue  # an idle worker who cannot even take the breaks: not served by the model
-        found = strings.Found(
-            [[model.manager.NodeToIndex(n) for n in r.stops] for r in routes],
-            [list(zip(r.stops, r.early[1:-1], strict=True)) for r in routes],
-            {r.vehicle: r.breaks for r in routes if r.breaks},
-            0,
-        )
-        solved = Solved(
-            [[(model.manager.NodeToIndex(n), t) for n, t in route] for route in found.timed],
-            found.breaks,
-            0,
-        )
+        solved = Solved.of_found(model, strings.Found.of(routes, 0))
         plan = search._read_plan(problem, model, solved, 0.0).to_json()
         assert not any("so that its breaks" in u["detail"] for u in plan["unassigned"])
         assert both(doc, plan) == ([], [])
@@ -130,12 +120,7 @@ def test_a_generated_city_part_gets_cheaper_under_the_string_search() -> None:
     first = search._first_solution(model, time.monotonic() + 5)
     found = strings.improve(model, first, deadline=time.monotonic() + 60, seed=1)
     assert found is not None and found.cost < first.ObjectiveValue()
-    solved = Solved(
-        [[(model.manager.NodeToIndex(n), t) for n, t in route] for route in found.timed],
-        found.breaks,
-        found.cost,
-    )
-    plan = search._read_plan(problem, model, solved, 0.0).to_json()
+    plan = search._read_plan(problem, model, Solved.of_found(model, found), 0.0).to_json()
     assert both(doc, plan) == ([], [])
     assert plan["summary"]["travel_time"] < first.ObjectiveValue()
 

@@ -118,7 +118,7 @@ def test_the_string_search_straightens_a_zigzag_route_to_the_best_order() -> Non
     found = strings.improve(model, start, deadline=time.monotonic() + 10, seed=1)
     assert found is not None
     day = strings._Day(model)
-    nodes = [model.manager.IndexToNode(i) for i in found.routes[0]]
+    nodes = [n for n, _ in found.timed[0]]
     best = min(
         day.route(0, list(p)).cost for p in itertools.permutations(nodes)
     )  # 7! orders: the true optimum
